@@ -1,0 +1,299 @@
+"""Image endpoints: list, inspect, delete, tag, history, create (import / pull), prune,
+and dockyard's own ``/dockyard/images/bootstrap``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+from typing import TYPE_CHECKING, Any, AsyncIterator
+
+from dockyard import reference
+from dockyard.api.http import JSONResponse, Request, StreamResponse
+from dockyard.api.router import Router
+from dockyard.errors import DockyardError, InvalidArgument, NotFound
+from dockyard.image.service import ImageRecord
+from dockyard.oci.image import parse_rfc3339
+
+if TYPE_CHECKING:
+    from dockyard.daemon.engine import Engine
+
+__all__ = ["register", "image_inspect", "spool_body"]
+
+
+def image_inspect(engine: Engine, rec: ImageRecord) -> dict[str, Any]:
+    cfg = engine.images.config(rec.id)
+    container_cfg = cfg.get("config") or {}
+    chain = engine.images.top_chain(rec.id)
+    lowers = engine.snapshots.lowerdirs(chain) if chain else []
+    return {
+        "Id": rec.id,
+        "RepoTags": rec.repo_tags(),
+        "RepoDigests": rec.repo_digests(),
+        "Parent": rec.parent or "",
+        "Comment": cfg.get("comment", ""),
+        "Created": cfg.get("created", ""),
+        "Container": cfg.get("container", ""),
+        "ContainerConfig": cfg.get("container_config") or _empty_cfg(),
+        "DockerVersion": cfg.get("docker_version", ""),
+        "Author": cfg.get("author", ""),
+        "Config": container_cfg,
+        "Architecture": cfg.get("architecture", ""),
+        "Variant": cfg.get("variant"),
+        "Os": cfg.get("os", "linux"),
+        "Size": rec.size,
+        "VirtualSize": rec.size,
+        "GraphDriver": {"Name": "overlay2", "Data": {
+            "MergedDir": "", "UpperDir": lowers[0] if lowers else "",
+            "LowerDir": ":".join(lowers[1:]), "WorkDir": ""}},
+        "RootFS": {"Type": "layers", "Layers": list(cfg.get("rootfs", {}).get("diff_ids", []))},
+        "Metadata": {"LastTagTime": "0001-01-01T00:00:00Z"},
+    }
+
+
+def _empty_cfg() -> dict[str, Any]:
+    from dockyard.oci.image import empty_container_config
+    return empty_container_config()
+
+
+def image_summary(engine: Engine, rec: ImageRecord, users: int) -> dict[str, Any]:
+    tags = rec.repo_tags()
+    digests = rec.repo_digests()
+    return {
+        "Id": rec.id,
+        "ParentId": rec.parent or "",
+        "RepoTags": tags or ["<none>:<none>"] if not digests else tags,
+        "RepoDigests": digests or (["<none>@<none>"] if not tags else []),
+        "Created": int(rec.created),
+        "Size": rec.size,
+        "SharedSize": -1,
+        "VirtualSize": rec.size,
+        "Labels": rec.labels or None,
+        "Containers": users,
+    }
+
+
+async def spool_body(req: Request, tmp_dir: str) -> str:
+    """Write a (possibly huge) request body to a temp file; the caller removes it."""
+    fd, path = tempfile.mkstemp(prefix="upload-", dir=tmp_dir)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            async for chunk in req.iter_body():
+                f.write(chunk)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
+def _progress(status: str, **extra: Any) -> bytes:
+    msg: dict[str, Any] = {"status": status}
+    msg.update(extra)
+    return (json.dumps(msg) + "\r\n").encode()
+
+
+def _error(message: str) -> bytes:
+    return (json.dumps({"errorDetail": {"message": message}, "error": message}) + "\r\n").encode()
+
+
+def _image_filters(engine: Engine, filters: dict[str, list[str]]) -> Any:
+    allowed = {"dangling", "label", "before", "since", "reference", "until"}
+    for k in filters:
+        if k not in allowed:
+            raise InvalidArgument(f"Invalid filter '{k}'")
+    before = since = None
+    if filters.get("before"):
+        before = engine.images.resolve(filters["before"][0]).created
+    if filters.get("since"):
+        since = engine.images.resolve(filters["since"][0]).created
+
+    def match(rec: ImageRecord) -> bool:
+        if filters.get("dangling"):
+            want = filters["dangling"][0].lower() in ("1", "true")
+            if want != (not rec.tags):
+                return False
+        for lab in filters.get("label", []):
+            k, sep, v = lab.partition("=")
+            if k not in rec.labels or (sep and rec.labels[k] != v):
+                return False
+        if before is not None and rec.created >= before:
+            return False
+        if since is not None and rec.created <= since:
+            return False
+        if filters.get("reference"):
+            import fnmatch
+            names = rec.repo_tags()
+            ok = False
+            for pattern in filters["reference"]:
+                for n in names:
+                    repo = n.rsplit(":", 1)[0]
+                    if fnmatch.fnmatchcase(n, pattern) or fnmatch.fnmatchcase(repo, pattern):
+                        ok = True
+            if not ok:
+                return False
+        return True
+
+    return match
+
+
+def register(router: Router, engine: Engine) -> None:
+    images = engine.images
+    users = engine.containers.users_of_image
+
+    async def list_(req: Request) -> JSONResponse:
+        match = _image_filters(engine, req.qfilters())
+        out = []
+        for rec in images.list():
+            if not req.qbool("all") and not rec.tags and not rec.digests and \
+                    _is_intermediate(engine, rec):
+                continue
+            if match(rec):
+                out.append(image_summary(engine, rec, len(users(rec.id))))
+        return JSONResponse(out)
+
+    async def inspect(req: Request) -> JSONResponse:
+        rec = images.resolve(req.params["name"])
+        return JSONResponse(image_inspect(engine, rec))
+
+    async def history(req: Request) -> JSONResponse:
+        rec = images.resolve(req.params["name"])
+        cfg = images.config(rec.id)
+        layers = images.layers(rec.id)
+        out = []
+        layer_i = 0
+        hist = cfg.get("history") or []
+        for i, h in enumerate(hist):
+            size = 0
+            if not h.get("empty_layer"):
+                size = layers[layer_i].size if layer_i < len(layers) else 0
+                layer_i += 1
+            out.append({"Id": "<missing>", "Created": int(parse_rfc3339(h.get("created", ""))),
+                        "CreatedBy": h.get("created_by", ""), "Tags": None, "Size": size,
+                        "Comment": h.get("comment", "")})
+        out.reverse()
+        if out:
+            out[0]["Id"] = rec.id
+            out[0]["Tags"] = rec.repo_tags() or None
+        return JSONResponse(out)
+
+    async def delete(req: Request) -> JSONResponse:
+        result = images.delete(req.params["name"], force=req.qbool("force"),
+                               prune=not req.qbool("noprune"), users=users)
+        for item in result:
+            for action, ident in item.items():
+                engine.events.emit("image", "untag" if action == "Untagged" else "delete", ident,
+                                   {"name": ident})
+        return JSONResponse(result)
+
+    async def tag(req: Request) -> JSONResponse:
+        rec = images.resolve(req.params["name"])
+        repo = req.q("repo") or ""
+        tag_ = req.q("tag") or "latest"
+        if not repo:
+            raise InvalidArgument("repository name must have at least one component")
+        ref = f"{repo}:{tag_}" if not (":" in repo.rsplit("/", 1)[-1]) else repo
+        images.tag(rec.id, ref)
+        engine.events.emit("image", "tag", rec.id, {"name": reference.parse(ref).familiar()})
+        return JSONResponse(None, status=201)
+
+    async def create(req: Request) -> StreamResponse:
+        src = req.q("fromSrc")
+        if src is not None:
+            return await _import(req, src)
+        from_image = req.q("fromImage")
+        if not from_image:
+            raise InvalidArgument("either fromSrc or fromImage is required")
+        pull = engine.extensions.get("pull")
+        if pull is None:
+            ref = reference.parse(from_image, default_tag=False)
+            raise NotFound(
+                f"pull access denied for {ref.familiar_repository()}, repository does not "
+                f"exist or may require 'docker login'")
+        return await pull(req)
+
+    async def _import(req: Request, src: str) -> StreamResponse:
+        repo = req.q("repo") or ""
+        tag_ = req.q("tag") or ""
+        ref = None
+        if repo:
+            ref = f"{repo}:{tag_}" if tag_ else repo
+            reference.parse(ref)  # reject a bad name before reading the body
+        changes = req.q_all("changes")
+        message = req.q("message") or ""
+        if src != "-":
+            raise InvalidArgument("importing from a URL is not supported (no network); "
+                                  "pipe the tarball instead: dockyard import - < rootfs.tar")
+        path = await spool_body(req, engine.tmp)
+
+        def run() -> str:
+            from dockyard.image.importer import import_rootfs
+            with open(path, "rb") as f:
+                return import_rootfs(images, f, tag=ref, changes=changes, message=message)
+
+        async def gen() -> AsyncIterator[bytes]:
+            try:
+                image_id = await asyncio.to_thread(run)
+            except DockyardError as exc:
+                yield _error(str(exc))
+                return
+            finally:
+                os.unlink(path)
+            engine.events.emit("image", "import", image_id, {"name": image_id})
+            yield _progress(image_id)
+
+        return StreamResponse(gen())
+
+    async def prune(req: Request) -> JSONResponse:
+        filters = req.qfilters()
+        dangling = (filters.get("dangling") or ["true"])[0].lower() in ("1", "true")
+        labels = filters.get("label", [])
+        neg = filters.get("label!", [])
+        until = None
+        if filters.get("until"):
+            from dockyard.api.handlers.events_filter import parse_time_ns
+            until = parse_time_ns(filters["until"][0]) / 1e9
+
+        def label_ok(lab: dict[str, str]) -> bool:
+            for w in labels:
+                k, sep, v = w.partition("=")
+                if k not in lab or (sep and lab[k] != v):
+                    return False
+            for w in neg:
+                k, sep, v = w.partition("=")
+                if k in lab and (not sep or lab[k] == v):
+                    return False
+            return True
+
+        deleted, reclaimed = images.prune(all_images=not dangling, users=users,
+                                          label_filter=label_ok, until=until)
+        for item in deleted:
+            for action, ident in item.items():
+                engine.events.emit("image", "untag" if action == "Untagged" else "delete",
+                                   ident, {"name": ident})
+        engine.events.emit("image", "prune", "", {"reclaimed": str(reclaimed)})
+        return JSONResponse({"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed})
+
+    async def bootstrap(req: Request) -> JSONResponse:
+        name = req.q("name") or "busybox"
+        if name != "busybox":
+            raise InvalidArgument(f"no bootstrap recipe for {name!r} (available: busybox)")
+        tag_ = req.q("tag") or "busybox:latest"
+        from dockyard.image.bootstrap import bootstrap_busybox
+        image_id = await asyncio.to_thread(bootstrap_busybox, images, engine.tmp, tag_)
+        engine.events.emit("image", "import", image_id, {"name": tag_})
+        return JSONResponse({"Id": image_id, "Tag": tag_})
+
+    router.add("GET", "/images/json", list_)
+    router.add("POST", "/images/create", create)
+    router.add("POST", "/images/prune", prune, min_version="1.25")
+    router.add("GET", "/images/{name:.*}/json", inspect)
+    router.add("GET", "/images/{name:.*}/history", history)
+    router.add("POST", "/images/{name:.*}/tag", tag)
+    router.add("DELETE", "/images/{name:.*}", delete)
+    router.add("POST", "/dockyard/images/bootstrap", bootstrap)
+
+
+def _is_intermediate(engine: Engine, rec: ImageRecord) -> bool:
+    """Untagged images that are parents of other images are hidden unless ``all``."""
+    return any(r.parent == rec.id for r in engine.images.list())

@@ -1,0 +1,62 @@
+"""The one place the engine's parts are wired together.
+
+What each part needs::
+
+    ContentStore(data_root/content)
+    Metadata(data_root/dockyard.db)
+    Snapshotter(data_root, Metadata)
+    ImageService(ContentStore, Metadata, Snapshotter)
+    Events()
+    ContainerManager(Metadata, ImageService, Snapshotter, EnginePaths, Events)
+
+Opening order matters for crash repair: snapshots first (drop half-unpacked layers),
+then images (drop images whose layers are gone), then containers (re-adopt).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from dockyard.daemon.config import DaemonConfig
+from dockyard.events import Events
+from dockyard.image.service import ImageService
+from dockyard.runtime.manager import ContainerManager, EnginePaths
+from dockyard.store.content import ContentStore
+from dockyard.store.metadata import Metadata
+from dockyard.store.snapshots import Snapshotter
+
+__all__ = ["Engine"]
+
+
+class Engine:
+    def __init__(self, config: DaemonConfig) -> None:
+        self.config = config
+        os.makedirs(config.data_root, mode=0o711, exist_ok=True)
+        os.makedirs(config.exec_root, mode=0o711, exist_ok=True)
+        self.started = time.time()
+        self.content = ContentStore(os.path.join(config.data_root, "content"))
+        self.meta = Metadata(os.path.join(config.data_root, "dockyard.db"))
+        self.snapshots = Snapshotter(config.data_root, self.meta)
+        self.images = ImageService(self.content, self.meta, self.snapshots)
+        self.events = Events()
+        self.paths = EnginePaths(config.data_root, config.exec_root)
+        self.containers = ContainerManager(meta=self.meta, images=self.images,
+                                           snapshots=self.snapshots, paths=self.paths,
+                                           events=self.events)
+        self.extensions: dict[str, Any] = {}
+        tmp = os.path.join(config.data_root, "tmp")
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp, exist_ok=True)
+        self.tmp = tmp
+
+    async def start(self) -> None:
+        self.snapshots.repair()
+        self.images.repair()
+        await self.containers.load()
+
+    async def close(self) -> None:
+        await self.containers.close()
+        self.meta.close()

@@ -1,0 +1,4 @@
+# check=skip=JSONArgsRecommended
+# escape=\
+FROM busybox
+CMD echo "shell form CMD"

@@ -1,0 +1,5 @@
+# a plain comment ends the directive section
+# escape=`
+FROM busybox
+RUN echo "still backslash" \
+    && echo continued

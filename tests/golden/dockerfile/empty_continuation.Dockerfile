@@ -1,0 +1,7 @@
+FROM busybox
+RUN echo start \
+
+    && echo after-empty-line \
+   
+    && echo end
+CMD ["true"]

@@ -1,0 +1,5 @@
+FROM busybox
+RUN echo ends-with-escaped-backslash\\
+RUN echo "this is a separate instruction"
+RUN echo continued \
+    here

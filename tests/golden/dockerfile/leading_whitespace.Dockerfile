@@ -1,0 +1,4 @@
+FROM busybox
+	RUN echo "tab-indented instruction"
+    ENV   SPACED=1
+  	  CMD    ["sh"]   

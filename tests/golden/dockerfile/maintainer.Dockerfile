@@ -1,0 +1,3 @@
+FROM busybox
+MAINTAINER Jane Doe <jane@example.com>
+LABEL maintainer="Jane Doe <jane@example.com>"

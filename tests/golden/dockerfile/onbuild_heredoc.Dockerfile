@@ -1,0 +1,5 @@
+FROM busybox
+ONBUILD RUN <<EOF
+echo "heredoc trigger"
+EOF
+CMD ["true"]

@@ -1,0 +1,5 @@
+FROM busybox
+STOPSIGNAL SIGQUIT
+CMD ["sleep", "3600"]
+FROM busybox
+STOPSIGNAL 9
