@@ -287,6 +287,7 @@ class _Connection:
             # fully received — what lets a streamed reply watch for the client's EOF.
             await self.read_chunk()
         request: Request | None = None
+        log.debug("%s %s", self._method, target)
         try:
             request, handler = self.server.make_request(self._method, target, headers, self)
             reply = await handler(request)

@@ -84,6 +84,9 @@ async def spawn(paths: ConmonPaths, cid: str, name: str, bundle: str, *, log_pat
         args.append("-t")
     if leave_stdin_open:
         args.append("--leave-stdin-open")
+    # conmon writes <persist>/exit (and oom) before the exit-dir file; a missing folder
+    # makes it die before recording the exit at all.
+    os.makedirs(os.path.join(bundle, "persist"), exist_ok=True)
     r, w = os.pipe()
     try:
         env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),

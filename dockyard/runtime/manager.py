@@ -30,6 +30,7 @@ import os
 import secrets
 import shutil
 import signal as signals
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -83,7 +84,7 @@ class Container:
     exited: asyncio.Event = field(default_factory=asyncio.Event)
     removed: asyncio.Event = field(default_factory=asyncio.Event)
     next_exit: list[asyncio.Future[int]] = field(default_factory=list)
-    pending_attach: list[asyncio.Future[None]] = field(default_factory=list)
+    pending_attach: list[asyncio.Future[socket.socket]] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     stopping: bool = False
 
@@ -265,7 +266,9 @@ class ContainerManager:
             name = names.generate(taken)
         cid = secrets.token_hex(32)
         if not merged.get("Hostname"):
-            merged["Hostname"] = cid[:12]
+            # As Docker: a host-network container has the host's name, others their short id.
+            host_net = (host_config.get("NetworkMode") or "") == "host"
+            merged["Hostname"] = os.uname().nodename if host_net else cid[:12]
         merged.setdefault("Domainname", "")
         for key in ("AttachStdin", "AttachStdout", "AttachStderr", "Tty", "OpenStdin",
                     "StdinOnce"):
@@ -346,7 +349,20 @@ class ContainerManager:
                 raise NotModified("container already running")
             if c.state.get("Status") == "removing":
                 raise Conflict(f"container is marked for removal and cannot be started")
-            await self._start_locked(c)
+            error: BaseException | None = None
+            try:
+                await self._start_locked(c)
+            except BaseException as exc:
+                error = exc
+        if error is not None:
+            # As moby's containerStart: a --rm container that cannot start is removed, so
+            # a client waiting for condition=removed is answered.
+            if not c.running and c.rec["HostConfig"].get("AutoRemove"):
+                try:
+                    await self.remove(c.id, force=True)
+                except NotFound:
+                    pass
+            raise error
 
     async def _start_locked(self, c: Container) -> None:
         cfg, hc = c.rec["Config"], c.rec["HostConfig"]
@@ -406,15 +422,23 @@ class ContainerManager:
                 code = _start_error_code(str(exc))
                 self._set_exited(c, code, error=str(exc))
                 raise (InvalidArgument(str(exc)) if code in (126, 127) else exc) from None
-            # Attach clients waiting for this start connect now, before the process runs.
+            # Attach clients waiting for this start are connected now, before the process
+            # runs, so not a byte of its output is missed.
             waiting, c.pending_attach = c.pending_attach, []
             for fut in waiting:
-                if not fut.done():
-                    fut.set_result(None)
-            await asyncio.sleep(0)
+                if fut.done():
+                    continue
+                try:
+                    fut.set_result(conmon.attach_socket(self.paths.conmon, c.id))
+                except OSError as exc:
+                    fut.set_exception(exc)
             await self.runc.start(c.id)
         except BaseException as exc:
             if not c.running:
+                waiting, c.pending_attach = c.pending_attach, []
+                for fut in waiting:
+                    if not fut.done():
+                        fut.set_exception(ConnectionError("container did not start"))
                 c.exited.set()
                 Snapshotter.unmount(rootfs)
                 for hook in self.stop_hooks:
@@ -435,6 +459,9 @@ class ContainerManager:
         c.stopping = False
         self._save(c)
         self._event(c, "start")
+        # A quick process may have ended while it was not yet marked running: its exit
+        # file's inotify event was then ignored, so look once more now.
+        self._exit_file(c.id)
 
     def _set_exited(self, c: Container, code: int, error: str = "") -> None:
         c.state.update({"Status": "exited", "Running": False, "Paused": False,
@@ -621,13 +648,19 @@ class ContainerManager:
                 fut.set_result(int(c.state.get("ExitCode") or 0))
 
     # -- attach --------------------------------------------------------------------------------
-    async def wait_attachable(self, c: Container) -> None:
-        """Return once conmon's attach socket can be used (now, or when start creates it)."""
+    async def attach_socket(self, c: Container) -> socket.socket:
+        """conmon's attach socket, connected now if the container runs, else by its next start
+        (before the process is let go, so an attach made before start misses no output)."""
         if c.running:
-            return
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            return conmon.attach_socket(self.paths.conmon, c.id)
+        fut: asyncio.Future[socket.socket] = asyncio.get_running_loop().create_future()
         c.pending_attach.append(fut)
-        await fut
+        try:
+            return await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                fut.result().close()
+            raise
 
     # -- rename ---------------------------------------------------------------------------------
     def rename(self, ref: str, new_name: str) -> None:

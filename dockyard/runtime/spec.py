@@ -65,7 +65,7 @@ def process_env(config: dict[str, Any], hostname: str, user: ExecUser) -> list[s
 
 
 def _resources(hc: dict[str, Any], privileged: bool) -> dict[str, Any]:
-    res: dict[str, Any] = {"devices": mounts_default.device_rules(privileged)}
+    res: dict[str, Any] = {"devices": mounts_default.device_cgroup_rules(privileged=privileged)}
     mem: dict[str, Any] = {}
     if hc.get("Memory"):
         mem["limit"] = int(hc["Memory"])
@@ -126,7 +126,10 @@ def _security_opts(hc: dict[str, Any]) -> tuple[bool, str | None]:
 def build_spec(inp: SpecInputs) -> dict[str, Any]:
     cfg, hc = inp.config, inp.host_config
     privileged = bool(hc.get("Privileged"))
-    args = list(cfg.get("Entrypoint") or []) + list(cfg.get("Cmd") or [])
+    entrypoint = list(cfg.get("Entrypoint") or [])
+    if entrypoint == [""]:
+        entrypoint = []  # `--entrypoint ""`: the image's entrypoint is reset, nothing runs in its place
+    args = entrypoint + list(cfg.get("Cmd") or [])
     if not args:
         raise InvalidArgument("No command specified")
     if hc.get("Init"):
@@ -179,9 +182,12 @@ def build_spec(inp: SpecInputs) -> dict[str, Any]:
                        "options": options})
     mounts += inp.extra_mounts or []
     # Mounts are applied in order; parents must come before children.
-    defaults = [m for m in mounts if m["destination"] in mounts_default.DEFAULT_DESTINATIONS]
-    others = sorted((m for m in mounts if m not in defaults),
-                    key=lambda m: m["destination"].rstrip("/").count("/"))
+    n_defaults = len(mounts_default.default_mounts())
+    defaults, rest = mounts[:n_defaults], mounts[n_defaults:]
+    # A user mount replaces a default one at the same destination (e.g. --shm-size via -v).
+    user_dests = {m["destination"] for m in rest}
+    defaults = [m for m in defaults if m["destination"] not in user_dests]
+    others = sorted(rest, key=lambda m: m["destination"].rstrip("/").count("/"))
     mounts = defaults + others
 
     namespaces = [{"type": t} for t in ("pid", "ipc", "uts", "mount")]
@@ -201,7 +207,7 @@ def build_spec(inp: SpecInputs) -> dict[str, Any]:
         "namespaces": namespaces,
         "cgroupsPath": f"/{CGROUP_PARENT}/{inp.cid}",
         "resources": _resources(hc, privileged),
-        "devices": mounts_default.devices(privileged),
+        "devices": mounts_default.linux_devices(privileged=privileged),
     }
     sysctls = dict(hc.get("Sysctls") or {})
     if sysctls:

@@ -179,9 +179,8 @@ def register(router: Router, engine: Engine) -> None:
             if not stream:
                 await hs.close_write()
                 return
-            await mgr.wait_attachable(c)
             try:
-                sock = conmon.attach_socket(engine.paths.conmon, c.id)
+                sock = await mgr.attach_socket(c)
             except OSError:
                 await hs.close_write()
                 return
