@@ -22,6 +22,9 @@ ALLOWED_CHANGES = {"cmd", "entrypoint", "env", "expose", "label", "onbuild", "st
 
 def apply_changes(config: dict[str, Any], changes: list[str]) -> None:
     """Apply ``--change`` lines to an image's ``config`` section in place."""
+    changes = [c for c in changes if c.strip()]
+    if not changes:
+        return
     from dockyard.build.parser import parse
 
     for change in changes:

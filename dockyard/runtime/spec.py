@@ -155,7 +155,11 @@ def build_spec(inp: SpecInputs) -> dict[str, Any]:
     if inp.user.additional_gids:
         process["user"]["additionalGids"] = list(inp.user.additional_gids)
     if cfg.get("Tty"):
-        process["consoleSize"] = {"height": 24, "width": 80}
+        # The client's size at create time (HostConfig.ConsoleSize, API 1.42+), so a
+        # program that asks at once sees the right size before any resize arrives.
+        size = list(hc.get("ConsoleSize") or [0, 0]) + [0, 0]
+        height, width = int(size[0] or 0), int(size[1] or 0)
+        process["consoleSize"] = {"height": height or 24, "width": width or 80}
 
     mounts = mounts_default.default_mounts(
         privileged=privileged, shm_size=int(hc.get("ShmSize") or 64 * 1024 * 1024))

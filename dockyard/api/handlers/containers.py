@@ -165,9 +165,12 @@ def register(router: Router, engine: Engine) -> None:
         stdin, stdout, stderr = req.qbool("stdin"), req.qbool("stdout"), req.qbool("stderr")
         stream, want_logs = req.qbool("stream"), req.qbool("logs")
         tty = c.tty
-        if c.state.get("Status") in ("exited", "dead") and stream and not want_logs:
+        if c.state.get("Paused"):
             from dockyard.errors import Conflict
-            raise Conflict("You cannot attach to a stopped container, start it first")
+            raise Conflict(f"container {req.params['id']} is paused, unpause the container "
+                           f"before attach")
+        # A stopped container is no error here (the docker CLI refuses it client-side for
+        # `attach`): `start -a` attaches first and the stream begins with the next start.
 
         async def run(hs: HijackedStream) -> None:
             if want_logs:

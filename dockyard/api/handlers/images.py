@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import tempfile
 from typing import TYPE_CHECKING, Any, AsyncIterator
@@ -18,6 +19,8 @@ from dockyard.oci.image import parse_rfc3339
 
 if TYPE_CHECKING:
     from dockyard.daemon.engine import Engine
+
+log = logging.getLogger("dockyard.api")
 
 __all__ = ["register", "image_inspect", "spool_body"]
 
@@ -236,6 +239,10 @@ def register(router: Router, engine: Engine) -> None:
                 image_id = await asyncio.to_thread(run)
             except DockyardError as exc:
                 yield _error(str(exc))
+                return
+            except Exception as exc:  # the stream has begun: report in it, never cut it short
+                log.exception("import failed")
+                yield _error(f"import failed: {exc}")
                 return
             finally:
                 os.unlink(path)

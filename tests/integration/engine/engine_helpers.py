@@ -168,8 +168,15 @@ class Daemon:
 def docker(d: Daemon, *args: str, input: bytes | None = None, timeout: float = 60,
            check: bool = False) -> subprocess.CompletedProcess[str]:
     """The real docker CLI against the daemon."""
-    r = subprocess.run([DOCKER_CLI, *args], env=d.env, input=input.decode() if input else None,
-                       capture_output=True, text=True, timeout=timeout)
+    if input is not None:
+        raw = subprocess.run([DOCKER_CLI, *args], env=d.env, input=input, capture_output=True,
+                             timeout=timeout)
+        r = subprocess.CompletedProcess(raw.args, raw.returncode,
+                                        raw.stdout.decode(errors="replace"),
+                                        raw.stderr.decode(errors="replace"))
+    else:
+        r = subprocess.run([DOCKER_CLI, *args], env=d.env, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=timeout)
     if check and r.returncode != 0:
         raise AssertionError(f"docker {' '.join(args)} -> {r.returncode}\n{r.stdout}\n{r.stderr}")
     return r
