@@ -8,6 +8,7 @@ What each part needs::
     ImageService(ContentStore, Metadata, Snapshotter)
     Events()
     ContainerManager(Metadata, ImageService, Snapshotter, EnginePaths, Events)
+    ExecManager(ContainerManager)
 
 Opening order matters for crash repair: snapshots first (drop half-unpacked layers),
 then images (drop images whose layers are gone), then containers (re-adopt).
@@ -22,6 +23,7 @@ from typing import Any
 from dockyard.daemon.config import DaemonConfig
 from dockyard.events import Events
 from dockyard.image.service import ImageService
+from dockyard.runtime.exec import ExecManager
 from dockyard.runtime.manager import ContainerManager, EnginePaths
 from dockyard.store.content import ContentStore
 from dockyard.store.metadata import Metadata
@@ -45,6 +47,8 @@ class Engine:
         self.containers = ContainerManager(meta=self.meta, images=self.images,
                                            snapshots=self.snapshots, paths=self.paths,
                                            events=self.events)
+        self.execs = ExecManager(self.containers)
+        self.containers.remove_hooks.append(lambda c: self.execs.forget_container(c.id))
         self.extensions: dict[str, Any] = {}
         tmp = os.path.join(config.data_root, "tmp")
         import shutil

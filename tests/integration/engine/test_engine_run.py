@@ -185,3 +185,12 @@ def test_stdin_pipe(daemon: Daemon) -> None:
     r = docker(daemon, "run", "--rm", "-i", "busybox", "sh", "-c", "tr a-z A-Z",
                input=b"hello\n")
     assert r.stdout == "HELLO\n"
+
+
+def test_user_forms(daemon: Daemon) -> None:
+    assert run(daemon, "-u", "1234:5678", "busybox", "id").stdout == "uid=1234 gid=5678\n"
+    assert run(daemon, "-u", "nobody:nogroup", "busybox", "id").stdout == \
+        "uid=65534(nobody) gid=65534(nogroup)\n"
+    r = run(daemon, "-u", "nosuchuser", "busybox", "id")
+    assert r.returncode == 125
+    assert "unable to find user nosuchuser: no matching entries in passwd file" in r.stderr
