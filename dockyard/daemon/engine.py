@@ -48,6 +48,7 @@ class Engine:
                                            snapshots=self.snapshots, paths=self.paths,
                                            events=self.events)
         self.execs = ExecManager(self.containers)
+        self.containers.execs = self.execs
         self.containers.remove_hooks.append(lambda c: self.execs.forget_container(c.id))
         self.extensions: dict[str, Any] = {}
         tmp = os.path.join(config.data_root, "tmp")

@@ -46,8 +46,9 @@ from dockyard.errors import (
 from dockyard.events import Events
 from dockyard.image.service import ImageService
 from dockyard.oci.image import rfc3339
-from dockyard.runtime import conmon, etcfiles, names, record
+from dockyard.runtime import conmon, etcfiles, names, record, restart
 from dockyard.runtime.exits import ExitWatcher, read_exit_code
+from dockyard.runtime.health import HealthMonitor
 from dockyard.runtime.logs import LogFile
 from dockyard.runtime.runc import Runc
 from dockyard.runtime.spec import SpecInputs, build_spec
@@ -87,6 +88,9 @@ class Container:
     pending_attach: list[asyncio.Future[socket.socket]] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     stopping: bool = False
+    health: HealthMonitor | None = None
+    restart_task: asyncio.Task[None] | None = None
+    restart_delay: float = 0.0
 
     @property
     def id(self) -> str:
@@ -155,6 +159,8 @@ class ContainerManager:
         self.remove_hooks: list[Callable[[Container], Any]] = []
         self.mount_providers: list[Callable[[Container], Any]] = []
         self.create_hooks: list[Callable[[Container, dict[str, Any]], Any]] = []
+        #: the ExecManager (health probes run as execs); set by the engine's wiring
+        self.execs: Any = None
 
     # -- loading and re-adoption -------------------------------------------------------
     async def load(self) -> None:
@@ -181,10 +187,20 @@ class ContainerManager:
                     await self._handle_exit(c, 255, error="container monitor (conmon) is gone")
                 else:
                     log.info("re-adopted running container %s", c.id[:12])
+                    self._start_health(c, fresh=False)
             else:
                 c.exited.set()
         for cid in self._watcher.scan():
             self._exit_file(cid)
+        for c in list(self.containers.values()):
+            if c.state.get("Status") == "restarting":
+                c.state.update({"Status": "exited", "Restarting": False})
+            if not c.running and restart.start_on_boot(
+                    c.rec["HostConfig"], manually_stopped=self._manually_stopped(c)):
+                try:
+                    await self.start(c.id)
+                except DockyardError as exc:
+                    log.warning("could not restart %s at boot: %s", c.id[:12], exc)
 
     def _repair_dirs(self) -> None:
         """Container directories without a record are leftovers of a crash mid-create."""
@@ -200,6 +216,11 @@ class ContainerManager:
 
     async def close(self) -> None:
         self._watcher.close(asyncio.get_running_loop())
+        for c in self.containers.values():
+            if c.health is not None:
+                c.health.stop()
+            if c.restart_task is not None:
+                c.restart_task.cancel()
         for t in list(self._tasks):
             t.cancel()
 
@@ -350,6 +371,8 @@ class ContainerManager:
             if c.state.get("Status") == "removing":
                 raise Conflict(f"container is marked for removal and cannot be started")
             error: BaseException | None = None
+            self._cancel_restart(c)
+            c.rec["_dy"]["manually_stopped"] = False
             try:
                 await self._start_locked(c)
             except BaseException as exc:
@@ -457,6 +480,7 @@ class ContainerManager:
                    "OOMKilled": False, "Dead": False, "Pid": pid, "ExitCode": 0, "Error": "",
                    "StartedAt": rfc3339(), "FinishedAt": record.ZERO_TIME})
         c.stopping = False
+        self._start_health(c, fresh=True)
         self._save(c)
         self._event(c, "start")
         # A quick process may have ended while it was not yet marked running: its exit
@@ -482,6 +506,9 @@ class ContainerManager:
         if not c.running:
             return
         oom = os.path.exists(os.path.join(c.dir, "persist", "oom"))
+        if c.health is not None:
+            c.health.stop()
+            c.health = None
         self._set_exited(c, code, error=error)
         c.state["OOMKilled"] = oom
         try:
@@ -517,6 +544,120 @@ class ContainerManager:
                 await self.remove(c.id, force=True)
             except NotFound:
                 pass
+            return
+        if restart.should_restart(c.rec["HostConfig"], code,
+                                  manually_stopped=self._manually_stopped(c),
+                                  restart_count=int(c.rec.get("RestartCount") or 0)):
+            self._schedule_restart(c)
+
+    # -- restart policies and health -------------------------------------------------------
+    @staticmethod
+    def _manually_stopped(c: Container) -> bool:
+        return bool(c.rec["_dy"].get("manually_stopped"))
+
+    def _schedule_restart(self, c: Container) -> None:
+        from dockyard.oci.image import parse_rfc3339
+        ran = time.time() - parse_rfc3339(c.state.get("StartedAt") or "")
+        c.restart_delay = restart.next_delay(c.restart_delay, ran)
+        c.state.update({"Status": "restarting", "Restarting": True})
+        self._save(c)
+
+        async def later() -> None:
+            await asyncio.sleep(c.restart_delay)
+            async with c.lock:
+                if c.id not in self.containers or not c.state.get("Restarting"):
+                    return
+                c.rec["RestartCount"] = int(c.rec.get("RestartCount") or 0) + 1
+                c.state["Restarting"] = False
+                try:
+                    await self._start_locked(c)
+                except DockyardError as exc:
+                    log.warning("restart of %s failed: %s", c.id[:12], exc)
+                    self._set_exited(c, int(c.state.get("ExitCode") or 0), error=str(exc))
+                    self._save(c)
+            c.restart_task = None
+
+        c.restart_task = asyncio.ensure_future(later())
+
+    def _cancel_restart(self, c: Container) -> None:
+        if c.restart_task is not None:
+            c.restart_task.cancel()
+            c.restart_task = None
+        if c.state.get("Restarting") or c.state.get("Status") == "restarting":
+            c.state.update({"Status": "exited", "Restarting": False})
+
+    def _start_health(self, c: Container, *, fresh: bool) -> None:
+        if c.health is not None:
+            c.health.stop()
+        c.health = None
+        if self.execs is None:
+            return
+        monitor = HealthMonitor(self, c)
+        if monitor.cmd is not None:
+            c.health = monitor
+            monitor.start(fresh=fresh)
+        elif fresh:
+            c.state.pop("Health", None)
+
+    # -- pause / update ---------------------------------------------------------------------
+    async def pause(self, ref: str) -> None:
+        c = self.get(ref)
+        if not c.running:
+            raise Conflict(f"Container {c.id} is not running")
+        if c.state.get("Paused"):
+            raise Conflict(f"Container {c.id} is already paused")
+        await self.runc.pause(c.id)
+        c.state.update({"Paused": True, "Status": "paused"})
+        self._save(c)
+        self._event(c, "pause")
+
+    async def unpause(self, ref: str) -> None:
+        c = self.get(ref)
+        if not c.state.get("Paused"):
+            raise Conflict(f"Container {c.id} is not paused")
+        await self.runc.resume(c.id)
+        c.state.update({"Paused": False, "Status": "running"})
+        self._save(c)
+        self._event(c, "unpause")
+
+    async def update(self, ref: str, body: dict[str, Any]) -> list[str]:
+        """``docker update``: new limits in HostConfig, applied live through ``runc update``."""
+        from dockyard.runtime.spec import resources
+        c = self.get(ref)
+        hc = dict(c.rec["HostConfig"])
+        keys = ("Memory", "MemorySwap", "MemoryReservation", "NanoCpus", "CpuShares",
+                "CpuPeriod", "CpuQuota", "CpusetCpus", "CpusetMems", "PidsLimit",
+                "BlkioWeight", "KernelMemory", "RestartPolicy")
+        for k in keys:
+            # As moby: zero means "unchanged" (the CLI sends every field); PidsLimit is a
+            # pointer there, so present means set (<= 0: unlimited).
+            if k == "PidsLimit":
+                if body.get(k) is not None:
+                    hc[k] = body[k] if int(body[k]) > 0 else 0
+                continue
+            if k == "RestartPolicy":
+                if (body.get(k) or {}).get("Name"):
+                    hc[k] = body[k]
+                continue
+            if body.get(k):
+                hc[k] = body[k]
+        if hc.get("Memory") and not body.get("MemorySwap") and c.rec["HostConfig"].get(
+                "MemorySwap") and int(hc["Memory"]) > int(c.rec["HostConfig"]["MemorySwap"]):
+            raise InvalidArgument("Memory limit should be smaller than already set memoryswap "
+                                  "limit, update the memoryswap at the same time")
+        warnings = self._validate_host_config(hc)
+        if (hc.get("RestartPolicy") or {}).get("Name") not in (None, "", "no") and hc.get(
+                "AutoRemove"):
+            raise InvalidArgument("Restart policy cannot be updated because AutoRemove is "
+                                  "enabled for the container")
+        if c.running:
+            res = resources(hc, bool(hc.get("Privileged")))
+            res.pop("devices", None)
+            await self.runc.update(c.id, res)
+        c.rec["HostConfig"] = hc
+        self._save(c)
+        self._event(c, "update")
+        return warnings
 
     # -- stop / kill / restart ----------------------------------------------------------------
     async def kill(self, ref: str, sig: str | int | None = None) -> None:
@@ -524,6 +665,7 @@ class ContainerManager:
         if not c.running:
             raise Conflict(f"Container {c.id} is not running")
         signum = parse_signal(sig)
+        c.rec["_dy"]["manually_stopped"] = True
         try:
             await self.runc.kill(c.id, signum)
         except (Conflict, NotFound):
@@ -537,8 +679,15 @@ class ContainerManager:
 
     async def stop(self, ref: str, timeout: int | None = None, sig: str | None = None) -> None:
         c = self.get(ref)
+        if c.state.get("Restarting") or c.state.get("Status") == "restarting":
+            c.rec["_dy"]["manually_stopped"] = True
+            self._cancel_restart(c)
+            self._save(c)
+            self._event(c, "stop")
+            return
         if not c.running:
             raise NotModified("container already stopped")
+        c.rec["_dy"]["manually_stopped"] = True
         cfg = c.rec["Config"]
         if timeout is None:
             timeout = cfg.get("StopTimeout")
@@ -603,6 +752,11 @@ class ContainerManager:
     # -- remove -------------------------------------------------------------------------------
     async def remove(self, ref: str, *, force: bool = False, volumes: bool = False) -> None:
         c = self.get(ref)
+        if c.state.get("Restarting") or c.state.get("Status") == "restarting":
+            if not force:
+                raise Conflict(f"You cannot remove a restarting container {c.id}. Stop the "
+                               f"container before attempting removal or force remove")
+            self._cancel_restart(c)
         if c.running:
             if not force:
                 verb = "paused" if c.state.get("Paused") else "running"

@@ -18,7 +18,7 @@ from dockyard.runtime import caps as capset
 from dockyard.runtime import mounts_default
 from dockyard.runtime.user import ExecUser
 
-__all__ = ["SpecInputs", "build_spec", "process_env", "CGROUP_PARENT"]
+__all__ = ["SpecInputs", "build_spec", "process_env", "resources", "CGROUP_PARENT"]
 
 CGROUP_PARENT = "dockyard"
 INIT_PATH = "/sbin/docker-init"
@@ -64,7 +64,7 @@ def process_env(config: dict[str, Any], hostname: str, user: ExecUser) -> list[s
     return [f"{k}={env[k]}" for k in order]
 
 
-def _resources(hc: dict[str, Any], privileged: bool) -> dict[str, Any]:
+def resources(hc: dict[str, Any], privileged: bool) -> dict[str, Any]:
     res: dict[str, Any] = {"devices": mounts_default.device_cgroup_rules(privileged=privileged)}
     mem: dict[str, Any] = {}
     if hc.get("Memory"):
@@ -210,7 +210,7 @@ def build_spec(inp: SpecInputs) -> dict[str, Any]:
     linux: dict[str, Any] = {
         "namespaces": namespaces,
         "cgroupsPath": f"/{CGROUP_PARENT}/{inp.cid}",
-        "resources": _resources(hc, privileged),
+        "resources": resources(hc, privileged),
         "devices": mounts_default.linux_devices(privileged=privileged),
     }
     sysctls = dict(hc.get("Sysctls") or {})

@@ -207,6 +207,21 @@ def register(router: Router, engine: Engine) -> None:
                 pass
         return Response(b"", status=200, content_type="text/plain; charset=utf-8")
 
+    async def pause(req: Request) -> None:
+        await mgr.pause(req.params["id"])
+        return None
+
+    async def unpause(req: Request) -> None:
+        await mgr.unpause(req.params["id"])
+        return None
+
+    async def update(req: Request) -> JSONResponse:
+        body = await req.json()
+        if not isinstance(body, dict):
+            raise InvalidArgument("update config cannot be empty")
+        warnings = await mgr.update(req.params["id"], body)
+        return JSONResponse({"Warnings": warnings})
+
     async def rename(req: Request) -> None:
         name = req.q("name")
         if not name:
@@ -227,6 +242,9 @@ def register(router: Router, engine: Engine) -> None:
     router.add("POST", "/containers/{id}/attach", attach)
     router.add("POST", "/containers/{id}/resize", resize)
     router.add("POST", "/containers/{id}/rename", rename)
+    router.add("POST", "/containers/{id}/pause", pause)
+    router.add("POST", "/containers/{id}/unpause", unpause)
+    router.add("POST", "/containers/{id}/update", update)
 
 
 def _sizes(engine: Engine, c: Any) -> tuple[int, int]:
