@@ -1,0 +1,325 @@
+"""Host-side helpers of bench_run.py: client commands with hard timeouts, the process table,
+memory from smaps_rollup, a tiny Engine API client on a unix socket, and the cleanup of what
+an engine may leave behind (processes by pid, mounts, cgroups, runc state).
+
+Nothing here knows an engine; bench_run.py says what to start and measure.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import tarfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+__all__ = [
+    "BenchError", "say", "run", "alive", "cmdline", "stop_pid", "Proc", "processes",
+    "descendants", "Mem", "mem_of", "api", "wait_ping", "tail", "remove_cgroup_tree",
+    "unmount_under", "busybox_tar", "Section", "spawn_daemon", "stop_daemon", "kill_matching",
+    "runc_delete_all", "CGROUP_ROOT",
+]
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+class BenchError(Exception):
+    """One engine section cannot go on; the message says why."""
+
+
+def say(msg: str = "") -> None:
+    print(msg, flush=True)
+
+
+def run(cmd: list[str], *, timeout: float, env: dict[str, str] | None = None,
+        check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a client command; on timeout it is killed with SIGKILL (subprocess does so).
+
+    Why SIGKILL and a new session: the docker CLI proxies SIGINT/SIGTERM to the container,
+    so a hung client is killed outright, and Ctrl-C reaches only this script, which then
+    removes the containers itself.
+    """
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              env=env, start_new_session=True, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"timed out after {timeout:.0f}s (killed): {' '.join(cmd)}") from None
+    except OSError as exc:
+        raise BenchError(f"cannot run {cmd[0]}: {exc}") from None
+    if check and proc.returncode != 0:
+        raise BenchError(f"exit {proc.returncode}: {' '.join(cmd)}\n    "
+                         + (proc.stderr.strip() or proc.stdout.strip())[-800:])
+    return proc
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def stop_pid(pid: int, what: str, grace: float = 15.0, expect: str = "") -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds; ``expect`` guards against pid reuse."""
+    if not alive(pid) or (expect and expect not in cmdline(pid)):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if alive(pid):
+            say(f"  {what} (pid {pid}) ignored SIGTERM for {grace:.0f}s: SIGKILL")
+            os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    ppid: int
+    comm: str
+    args: str
+
+
+def processes() -> dict[int, Proc]:
+    out: dict[int, Proc] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        out[int(name)] = Proc(int(name), ppid, comm, cmdline(int(name)))
+    return out
+
+
+def descendants(root: int, table: dict[int, Proc]) -> list[int]:
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        kids = [p.pid for p in table.values() if p.ppid == pid]
+        found.extend(kids)
+        todo.extend(kids)
+    return found
+
+
+@dataclass
+class Mem:
+    rss_kib: int = 0
+    pss_kib: int = 0
+
+    def __add__(self, other: Mem) -> Mem:
+        return Mem(self.rss_kib + other.rss_kib, self.pss_kib + other.pss_kib)
+
+    def __sub__(self, other: Mem) -> Mem:
+        return Mem(self.rss_kib - other.rss_kib, self.pss_kib - other.pss_kib)
+
+    def show(self, per: int = 1) -> str:
+        return f"RSS {self.rss_kib / 1024 / per:6.2f} MiB  PSS {self.pss_kib / 1024 / per:6.2f} MiB"
+
+
+def mem_of(pids: list[int]) -> Mem:
+    total = Mem()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    key, _, rest = line.partition(":")
+                    if key == "Rss":
+                        total.rss_kib += int(rest.split()[0])
+                    elif key == "Pss":
+                        total.pss_kib += int(rest.split()[0])
+        except OSError:
+            continue
+    return total
+
+
+class UnixHTTP(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self) -> None:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        s.connect(self.unix_path)
+        self.sock = s
+
+
+def api(sock: str, method: str, url: str, body: Any = None, timeout: float = 60) -> tuple[int, Any]:
+    """One Engine API request on a unix socket; returns (status, decoded JSON or text)."""
+    conn = UnixHTTP(sock, timeout)
+    try:
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        conn.request(method, url, body=data, headers=headers)
+        resp = conn.getresponse()
+        raw = resp.read().decode(errors="replace")
+    except OSError as exc:
+        raise BenchError(f"{method} {url} on {sock}: {exc}") from None
+    finally:
+        conn.close()
+    try:
+        return resp.status, json.loads(raw) if raw.strip() else None
+    except ValueError:
+        return resp.status, raw
+
+
+def wait_ping(sock: str, proc: subprocess.Popen[bytes], what: str, log: Path,
+              timeout: float) -> None:
+    """Wait until a daemon answers ``GET /_ping``; fail early (with its log) if it exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"{what} exited with {proc.returncode} at start:\n{tail(log)}")
+        if os.path.exists(sock):
+            try:
+                if api(sock, "GET", "/_ping", timeout=5)[0] == 200:
+                    return
+            except BenchError:
+                pass
+        time.sleep(0.05)
+    raise BenchError(f"{what} did not answer /_ping within {timeout:.0f}s:\n{tail(log)}")
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join("    " + l for l in path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "    (no log)"
+
+
+def cgroup_dirs(name: str) -> list[Path]:
+    return [p / name for p in CGROUP_ROOT.iterdir() if (p / name).is_dir()]
+
+
+def remove_cgroup_tree(name: str) -> None:
+    """rmdir an (empty) cgroup parent this script named, children first, in every hierarchy."""
+    for top in cgroup_dirs(name):
+        for dirpath, _dirs, _files in sorted(os.walk(top), key=lambda t: -t[0].count("/")):
+            try:
+                os.rmdir(dirpath)
+            except OSError as exc:
+                say(f"  warning: cannot remove cgroup {dirpath}: {exc}")
+
+
+def unmount_under(root: Path) -> None:
+    """Unmount whatever an engine left mounted under our private directory (deepest first)."""
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f]
+    points = [p.encode().decode("unicode_escape") for p in points]
+    for p in sorted((p for p in points if p.startswith(str(root) + "/")), key=len, reverse=True):
+        say(f"  unmounting leftover {p}")
+        if subprocess.run(["umount", p], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", p], capture_output=True)
+
+
+def busybox_tar(dest: Path) -> Path:
+    """A rootfs tarball of the host's static busybox: bin/busybox and sh, true, sleep links."""
+    src = next((p for p in ("/bin/busybox", "/usr/bin/busybox") if os.path.isfile(p)), None)
+    if src is None:
+        raise BenchError("no /bin/busybox on this host (apt-get install busybox-static)")
+    tar_path = dest / "busybox-rootfs.tar"
+    with tarfile.open(tar_path, "w") as tar:
+        for d in ("bin", "tmp", "proc", "sys", "dev", "etc"):
+            info = tarfile.TarInfo(d)
+            info.type, info.mode = tarfile.DIRTYPE, 0o1777 if d == "tmp" else 0o755
+            tar.addfile(info)
+        tar.add(src, arcname="bin/busybox")
+        for applet in ("sh", "true", "sleep"):
+            info = tarfile.TarInfo(f"bin/{applet}")
+            info.type, info.linkname, info.mode = tarfile.SYMTYPE, "busybox", 0o777
+            tar.addfile(info)
+    return tar_path
+
+
+class Section:
+    """Cleanup callbacks run in reverse order; each failure is reported, none stops the rest."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._undo: list[tuple[str, Callable[[], None]]] = []
+
+    def defer(self, what: str, fn: Callable[[], None]) -> None:
+        self._undo.append((what, fn))
+
+    def close(self) -> None:
+        while self._undo:
+            what, fn = self._undo.pop()
+            try:
+                fn()
+            except BaseException as exc:  # noqa: BLE001 - cleanup must go on
+                say(f"  warning: {self.name} cleanup ({what}) failed: {exc!r}")
+
+
+def spawn_daemon(argv: list[str], log: Path,
+                 env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start a daemon in its own session (Ctrl-C reaches only us), output to ``log``."""
+    with open(log, "wb") as out:
+        try:
+            return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+        except OSError as exc:
+            raise BenchError(f"cannot start {argv[0]}: {exc}") from None
+
+
+def stop_daemon(proc: subprocess.Popen[bytes], what: str, grace: float) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            say(f"  {what} (pid {proc.pid}) ignored SIGTERM for {grace:.0f}s: SIGKILL")
+            proc.kill()
+            proc.wait(10)
+
+
+def kill_matching(comms: tuple[str, ...], marker: str, settle: float = 10.0) -> None:
+    """Stop processes an engine left behind: by pid, only ones naming our private directory.
+
+    Monitors get ``settle`` seconds to finish on their own first (Podman's conmon runs
+    ``podman container cleanup`` after its container was removed).
+    """
+    def left() -> list[Proc]:
+        return [p for p in processes().values() if p.comm in comms and marker in p.args
+                and alive(p.pid)]
+
+    deadline = time.monotonic() + settle
+    while left() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for p in left():
+        say(f"  stopping leftover {p.comm} pid {p.pid}")
+        stop_pid(p.pid, p.comm, 5, expect=marker)
+
+
+def runc_delete_all(runc_root: Path) -> None:
+    """``runc delete -f`` what a killed monitor left in our private runc root."""
+    if not runc_root.is_dir():
+        return
+    out = subprocess.run(["runc", "--root", str(runc_root), "list", "-q"], capture_output=True,
+                         text=True, timeout=30)
+    for cid in out.stdout.split():
+        say(f"  runc delete -f leftover {cid[:12]}")
+        subprocess.run(["runc", "--root", str(runc_root), "delete", "-f", cid],
+                       capture_output=True, timeout=30)
