@@ -26,16 +26,19 @@ class Events:
     def emit(self, type_: str, action: str, actor_id: str,
              attributes: dict[str, str] | None = None) -> dict[str, Any]:
         now = time.time_ns()
-        msg: dict[str, Any] = {
+        msg: dict[str, Any] = {}
+        if type_ in ("container", "image"):
+            # Docker's deprecated fields come first, in its struct order (omitted when empty).
+            msg["status"] = action
+            if actor_id:
+                msg["id"] = actor_id
+            if type_ == "container" and attributes and attributes.get("image"):
+                msg["from"] = attributes["image"]
+        msg.update({
             "Type": type_, "Action": action,
             "Actor": {"ID": actor_id, "Attributes": dict(attributes or {})},
             "scope": "local", "time": now // 1_000_000_000, "timeNano": now,
-        }
-        if type_ in ("container", "image"):
-            msg["status"] = action
-            msg["id"] = actor_id
-            if type_ == "container" and attributes and "image" in attributes:
-                msg["from"] = attributes["image"]
+        })
         self._recent.append(msg)
         for q in list(self._subscribers):
             try:

@@ -39,6 +39,14 @@ class DaemonConfig:
     debug: bool = False
     log_file: str | None = None
     group: str = "dockyard"
+    #: registries (host, host:port or CIDR) that may be reached over plain http or
+    #: unverified https, beyond loopback which always may (as Docker's --insecure-registry)
+    insecure_registries: list[str] = field(default_factory=list)
+    #: whether names without a registry (``busybox``) may reach Docker Hub; off unless asked
+    #: for (flag or ``DOCKYARD_ALLOW_DOCKER_HUB=1``): these machines have no internet, and
+    #: ``run`` of an unknown image must not make the daemon reach out
+    allow_docker_hub: bool = field(
+        default_factory=lambda: os.environ.get("DOCKYARD_ALLOW_DOCKER_HUB") == "1")
 
     def __post_init__(self) -> None:
         self.data_root = os.path.abspath(self.data_root)

@@ -32,8 +32,8 @@ def build_router(engine: object) -> object:
     system.register(router, engine)  # type: ignore[arg-type]
     containers.register(router, engine)  # type: ignore[arg-type]
     images.register(router, engine)  # type: ignore[arg-type]
-    for name in ("exec", "volumes", "networks", "build", "distribution", "archive",
-                 "unsupported"):
+    for name in ("exec", "volumes", "networks", "build", "distribution", "archive", "transfer",
+                 "stats", "prune", "unsupported"):
         try:
             module = __import__(f"dockyard.api.handlers.{name}", fromlist=["register"])
         except ModuleNotFoundError as exc:
@@ -134,13 +134,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-D", "--debug", action="store_true")
     p.add_argument("--log-file")
     p.add_argument("--group", default="dockyard")
+    p.add_argument("--insecure-registry", action="append", default=[], metavar="HOST|CIDR",
+                   help="registry reachable over http or unverified https (repeatable)")
+    p.add_argument("--allow-docker-hub", action="store_true",
+                   help="let pull/push/login of names without a registry reach Docker Hub")
     args = p.parse_args(argv)
     cfg = DaemonConfig(
         **{k: v for k, v in {"data_root": args.data_root, "exec_root": args.exec_root}.items()
            if v},
         hosts=args.host, tls_verify=args.tlsverify, tls_ca=args.tlscacert,
         tls_cert=args.tlscert, tls_key=args.tlskey, insecure_tcp=args.insecure_tcp,
-        debug=args.debug, log_file=args.log_file, group=args.group)
+        debug=args.debug, log_file=args.log_file, group=args.group,
+        insecure_registries=args.insecure_registry,
+        **({"allow_docker_hub": True} if args.allow_docker_hub else {}))
     logging.basicConfig(
         level=logging.DEBUG if cfg.debug else logging.INFO,
         filename=cfg.log_file,

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("dockyard.api")
 
-__all__ = ["register", "image_inspect", "spool_body"]
+__all__ = ["register", "image_inspect", "spool_body", "image_event", "emit_removal_events"]
 
 
 def image_inspect(engine: Engine, rec: ImageRecord) -> dict[str, Any]:
@@ -35,7 +35,8 @@ def image_inspect(engine: Engine, rec: ImageRecord) -> dict[str, Any]:
         "RepoTags": rec.repo_tags(),
         "RepoDigests": rec.repo_digests(),
         "Parent": rec.parent or "",
-        "Comment": cfg.get("comment", ""),
+        # moby: an image without a comment of its own shows its last history entry's
+        "Comment": cfg.get("comment") or ((cfg.get("history") or [{}])[-1].get("comment") or ""),
         "Created": cfg.get("created", ""),
         "Container": cfg.get("container", ""),
         "ContainerConfig": cfg.get("container_config") or _empty_cfg(),
@@ -140,6 +141,32 @@ def _image_filters(engine: Engine, filters: dict[str, list[str]]) -> Any:
     return match
 
 
+def image_event(engine: Engine, action: str, image_id: str, name: str,
+                labels: dict[str, str] | None = None) -> None:
+    """An image event as moby's LogImageEvent: the image's labels, then ``name``."""
+    attrs = dict(labels or {})
+    attrs["name"] = name
+    engine.events.emit("image", action, image_id, attrs)
+
+
+def _labels(engine: Engine, image_id: str) -> dict[str, str]:
+    try:
+        return engine.images.get(image_id).labels
+    except DockyardError:
+        return {}
+
+
+def emit_removal_events(engine: Engine, image_id: str, labels: dict[str, str],
+                        items: list[dict[str, str]]) -> None:
+    """``untag`` per removed name and ``delete`` once for the image, both naming its ID
+    (as moby); the layers in ``Deleted`` entries get no event."""
+    for item in items:
+        if "Untagged" in item:
+            image_event(engine, "untag", image_id, image_id, labels)
+        elif item.get("Deleted") == image_id:
+            image_event(engine, "delete", image_id, image_id)
+
+
 def register(router: Router, engine: Engine) -> None:
     images = engine.images
     users = engine.containers.users_of_image
@@ -175,18 +202,25 @@ def register(router: Router, engine: Engine) -> None:
                         "CreatedBy": h.get("created_by", ""), "Tags": None, "Size": size,
                         "Comment": h.get("comment", "")})
         out.reverse()
-        if out:
-            out[0]["Id"] = rec.id
-            out[0]["Tags"] = rec.repo_tags() or None
+        # As moby: the newest entry is the image, the next ones its parent chain, one
+        # image per entry; the rest stay "<missing>".
+        cur: ImageRecord | None = rec
+        for item in out:
+            if cur is None:
+                break
+            item["Id"] = cur.id
+            item["Tags"] = cur.repo_tags() or None
+            try:
+                cur = images.get(cur.parent) if cur.parent else None
+            except NotFound:
+                cur = None
         return JSONResponse(out)
 
     async def delete(req: Request) -> JSONResponse:
+        rec = images.resolve(req.params["name"])
         result = images.delete(req.params["name"], force=req.qbool("force"),
                                prune=not req.qbool("noprune"), users=users)
-        for item in result:
-            for action, ident in item.items():
-                engine.events.emit("image", "untag" if action == "Untagged" else "delete", ident,
-                                   {"name": ident})
+        emit_removal_events(engine, rec.id, rec.labels, result)
         return JSONResponse(result)
 
     async def tag(req: Request) -> JSONResponse:
@@ -197,7 +231,7 @@ def register(router: Router, engine: Engine) -> None:
             raise InvalidArgument("repository name must have at least one component")
         ref = f"{repo}:{tag_}" if not (":" in repo.rsplit("/", 1)[-1]) else repo
         images.tag(rec.id, ref)
-        engine.events.emit("image", "tag", rec.id, {"name": reference.parse(ref).familiar()})
+        image_event(engine, "tag", rec.id, reference.parse(ref).familiar(), rec.labels)
         return JSONResponse(None, status=201)
 
     async def create(req: Request) -> StreamResponse:
@@ -246,38 +280,17 @@ def register(router: Router, engine: Engine) -> None:
                 return
             finally:
                 os.unlink(path)
-            engine.events.emit("image", "import", image_id, {"name": image_id})
+            labels = _labels(engine, image_id)
+            if ref:
+                image_event(engine, "tag", image_id, reference.parse(ref).familiar(), labels)
+            image_event(engine, "import", image_id, image_id, labels)
             yield _progress(image_id)
 
         return StreamResponse(gen())
 
     async def prune(req: Request) -> JSONResponse:
-        filters = req.qfilters()
-        dangling = (filters.get("dangling") or ["true"])[0].lower() in ("1", "true")
-        labels = filters.get("label", [])
-        neg = filters.get("label!", [])
-        until = None
-        if filters.get("until"):
-            from dockyard.api.handlers.events_filter import parse_time_ns
-            until = parse_time_ns(filters["until"][0]) / 1e9
-
-        def label_ok(lab: dict[str, str]) -> bool:
-            for w in labels:
-                k, sep, v = w.partition("=")
-                if k not in lab or (sep and lab[k] != v):
-                    return False
-            for w in neg:
-                k, sep, v = w.partition("=")
-                if k in lab and (not sep or lab[k] == v):
-                    return False
-            return True
-
-        deleted, reclaimed = images.prune(all_images=not dangling, users=users,
-                                          label_filter=label_ok, until=until)
-        for item in deleted:
-            for action, ident in item.items():
-                engine.events.emit("image", "untag" if action == "Untagged" else "delete",
-                                   ident, {"name": ident})
+        from dockyard.api.handlers.prune import prune_images
+        deleted, reclaimed = prune_images(engine, req.qfilters())
         engine.events.emit("image", "prune", "", {"reclaimed": str(reclaimed)})
         return JSONResponse({"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed})
 

@@ -113,21 +113,32 @@ def register(router: Router, engine: Engine) -> None:
         return JSONResponse(data)
 
     async def events(req: Request) -> StreamResponse:
+        # As moby's getEvents: buffered events between since and until first (until alone
+        # means "everything kept, up to until"), then live ones; an until in the past ends
+        # the stream after the buffered ones, one in the future when it is reached.
+        import time
         from dockyard.api.handlers.events_filter import event_matcher, parse_time_ns
+        from dockyard.errors import InvalidArgument
         since = parse_time_ns(req.q("since"))
         until = parse_time_ns(req.q("until"))
+        if until and until < since:
+            raise InvalidArgument(f"`since` time ({req.q('since')}) cannot be after `until` "
+                                  f"time ({req.q('until')})")
         match = event_matcher(req.qfilters())
+        only_past = bool(until) and until < time.time_ns()
         q = engine.events.subscribe()
+        buffered = [m for m in engine.events.recent(since, until) if match(m)] \
+            if (since or until) else []
 
         async def gen() -> AsyncIterator[bytes]:
             try:
-                if since:
-                    for msg in engine.events.recent(since, until):
-                        if match(msg):
-                            yield (json.dumps(msg) + "\n").encode()
+                for msg in buffered:
+                    yield (json.dumps(msg) + "\n").encode()
+                if only_past:
+                    return
                 while True:
                     if until:
-                        remaining = until / 1e9 - __import__("time").time()
+                        remaining = until / 1e9 - time.time()
                         if remaining <= 0:
                             return
                         try:
@@ -136,8 +147,6 @@ def register(router: Router, engine: Engine) -> None:
                             return
                     else:
                         msg = await q.get()
-                    if until and msg["timeNano"] > until:
-                        return
                     if match(msg):
                         yield (json.dumps(msg) + "\n").encode()
             finally:
