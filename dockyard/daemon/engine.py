@@ -9,6 +9,7 @@ What each part needs::
     Events()
     ContainerManager(Metadata, ImageService, Snapshotter, EnginePaths, Events)
     ExecManager(ContainerManager)
+    VolumeService(VolumeStore(data_root/volumes, Metadata), ContainerManager, Events)
 
 Opening order matters for crash repair: snapshots first (drop half-unpacked layers),
 then images (drop images whose layers are gone), then containers (re-adopt).
@@ -28,6 +29,8 @@ from dockyard.runtime.manager import ContainerManager, EnginePaths
 from dockyard.store.content import ContentStore
 from dockyard.store.metadata import Metadata
 from dockyard.store.snapshots import Snapshotter
+from dockyard.volume.service import VolumeService
+from dockyard.volume.store import VolumeStore
 
 __all__ = ["Engine"]
 
@@ -50,6 +53,12 @@ class Engine:
         self.execs = ExecManager(self.containers)
         self.containers.execs = self.execs
         self.containers.remove_hooks.append(lambda c: self.execs.forget_container(c.id))
+        self.volumes = VolumeService(VolumeStore(config.data_root, self.meta), self.containers,
+                                     self.events)
+        self.containers.create_hooks.append(self.volumes.plan)
+        self.containers.mount_providers.append(self.volumes.mounts)
+        self.containers.stop_hooks.append(self.volumes.release)
+        self.containers.remove_hooks.append(self.volumes.forget)
         self.extensions: dict[str, Any] = {}
         tmp = os.path.join(config.data_root, "tmp")
         import shutil
@@ -60,7 +69,9 @@ class Engine:
     async def start(self) -> None:
         self.snapshots.repair()
         self.images.repair()
+        self.volumes.repair()
         await self.containers.load()
+        self.volumes.reconcile()
 
     async def close(self) -> None:
         await self.containers.close()

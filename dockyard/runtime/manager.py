@@ -401,6 +401,8 @@ class ContainerManager:
                 hostname = os.uname().nodename if not cfg.get("Hostname") else hostname
             extra_mounts: list[dict[str, Any]] = []
             netns: str | None = None
+            # networking may name the address for /etc/hosts and the nameservers
+            net_extra: dict[str, Any] = {}
             for hook in self.start_hooks:
                 res = hook(c)
                 if asyncio.iscoroutine(res):
@@ -408,16 +410,20 @@ class ContainerManager:
                 if isinstance(res, dict):
                     netns = res.get("netns", netns)
                     extra_mounts += res.get("mounts", [])
+                    net_extra.update({k: res[k] for k in ("hosts_ip", "nameservers")
+                                      if k in res})
             for provider in self.mount_providers:
                 res = provider(c)
                 if asyncio.iscoroutine(res):
                     res = await res
                 extra_mounts += res or []
             etcfiles.write_hostname(c.rec["HostnamePath"], hostname)
-            ip = ((c.rec.get("NetworkSettings") or {}).get("IPAddress") or None)
+            ip = net_extra.get("hosts_ip") or (
+                (c.rec.get("NetworkSettings") or {}).get("IPAddress") or None)
             etcfiles.write_hosts(c.rec["HostsPath"], hostname=hostname, ip=ip,
                                  extra=hc.get("ExtraHosts"), host_network=host_net)
-            etcfiles.write_resolv_conf(c.rec["ResolvConfPath"], dns=hc.get("Dns"),
+            etcfiles.write_resolv_conf(c.rec["ResolvConfPath"],
+                                       dns=net_extra.get("nameservers") or hc.get("Dns"),
                                        search=hc.get("DnsSearch"), options=hc.get("DnsOptions"))
             spec = build_spec(SpecInputs(
                 cid=c.id, config=cfg, host_config=hc, rootfs=rootfs, user=user,
@@ -670,12 +676,12 @@ class ContainerManager:
             await self.runc.kill(c.id, signum)
         except (Conflict, NotFound):
             pass
+        self._event(c, "kill", signal=str(signum))   # before the die it causes, as Docker
         if signum == signals.SIGKILL:
             try:
                 await asyncio.wait_for(c.exited.wait(), 10)
             except asyncio.TimeoutError:
                 pass
-        self._event(c, "kill", signal=str(signum))
 
     async def stop(self, ref: str, timeout: int | None = None, sig: str | None = None) -> None:
         c = self.get(ref)
@@ -769,6 +775,7 @@ class ContainerManager:
                 await self.runc.kill(c.id, signals.SIGKILL)
             except (Conflict, NotFound):
                 pass
+            self._event(c, "kill", signal=str(int(signals.SIGKILL)))
             try:
                 await asyncio.wait_for(c.exited.wait(), 15)
             except asyncio.TimeoutError:
@@ -777,8 +784,8 @@ class ContainerManager:
         if c.state.get("Status") == "removing" and c.removed.is_set():
             return
         c.state["Status"] = "removing"
+        c.rec["_dy"]["remove_volumes"] = volumes   # saved with the state: a crash mid-rm -v resumes it
         self._save(c)
-        c.rec["_dy"]["remove_volumes"] = volumes
         await self._finish_remove(c)
 
     async def _finish_remove(self, c: Container) -> None:

@@ -192,7 +192,9 @@ def summary(rec: dict[str, Any], image_name: str) -> dict[str, Any]:
     """An entry of ``GET /containers/json``."""
     from dockyard.oci.image import parse_rfc3339
     cfg = rec["Config"]
-    cmd = " ".join([rec["Path"]] + rec["Args"]) if rec["Path"] else ""
+    # moby's list.go: arguments with a space are shown in single quotes
+    args = [f"'{a}'" if " " in a else a for a in rec["Args"]]
+    cmd = " ".join([rec["Path"]] + args) if rec["Path"] else ""
     hc = rec["HostConfig"]
     ports = []
     for key, binds in ((rec.get("NetworkSettings") or {}).get("Ports") or {}).items():
