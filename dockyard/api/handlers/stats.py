@@ -17,6 +17,7 @@ the container's cgroup, merging "overhanging" columns into the last title as mob
 from __future__ import annotations
 
 import asyncio
+import os
 import json
 import re
 from typing import TYPE_CHECKING, Any, AsyncIterator
@@ -112,10 +113,15 @@ def parse_ps_output(output: str, pids: list[int]) -> dict[str, Any]:
     return {"Processes": procs, "Titles": titles}
 
 
+# ps narrows its output to $COLUMNS when set (the daemon may inherit one from a shell):
+# without it and without a terminal, the command column is whole.
+_PS_ENV = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+
+
 async def _ps(args: list[str]) -> tuple[int, bytes, bytes]:
     proc = await asyncio.create_subprocess_exec(
         "ps", *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE)
+        stderr=asyncio.subprocess.PIPE, env=_PS_ENV)
     out, err = await proc.communicate()
     return proc.returncode or 0, out, err
 

@@ -146,6 +146,13 @@ def register(router: Router, engine: Engine) -> None:
 
     add("GET", "/volumes", volumes)
 
+    # `docker inspect NAME` asks for each kind of object in turn and needs a 404 for the
+    # kinds that have none, so lookups of one object say "not found", never "not implemented".
+    add("GET", "/networks/{id}", _raiser(lambda req: NotFound(
+        f"network {req.params.get('id', '')} not found")))
+    add("GET", "/volumes/{name}", _raiser(lambda req: NotFound(
+        f"get {req.params.get('name', '')}: no such volume")))
+
     for method, pattern in ENGINE_ROUTES:
         add(method, pattern, _raiser(
             lambda req, m=method, p=pattern: NotImplementedKind(
