@@ -142,8 +142,12 @@ class ImageService:
 
     # -- writing ------------------------------------------------------------------------
     def create(self, config: dict[str, Any], *, tags: Iterable[str] = (),
-               parent: str | None = None) -> str:
-        """Store ``config`` (its layers must already be snapshots) and tag it."""
+               parent: str | None = None, raw: bytes | None = None) -> str:
+        """Store ``config`` (its layers must already be snapshots) and tag it.
+
+        ``raw`` is the config exactly as a registry served it: the image ID is the digest
+        of those bytes (re-serialising would change the ID Docker shows for a pull).
+        """
         chains = chain_ids(config["rootfs"]["diff_ids"])
         size = 0
         layer_descs: list[tuple[str, int, str]] = []
@@ -155,7 +159,7 @@ class ImageService:
             if snap.blob:
                 layer_descs.append((snap.blob, self.content.size(snap.blob),
                                     snap.media_type or oci.MEDIA_DOCKER_LAYER_GZIP))
-        raw = oci.canonical(config)
+        raw = oci.canonical(config) if raw is None else raw
         image_id = self.content.put(raw)
         manifest_digest = None
         if len(layer_descs) == len(chains):
@@ -172,8 +176,13 @@ class ImageService:
                            (str(reference.parse(t)), image_id))
         return image_id
 
-    def add_layer(self, parent_chain: str | None, stream: BinaryIO) -> LayerRef:
-        """Keep the layer blob as it came and unpack it as a snapshot on ``parent_chain``."""
+    def add_layer(self, parent_chain: str | None, stream: BinaryIO, *,
+                  diff_id: str | None = None) -> LayerRef:
+        """Keep the layer blob as it came and unpack it as a snapshot on ``parent_chain``.
+
+        With ``diff_id`` (a pull knows it from the image config) a tar that unpacks to
+        anything else is refused before its snapshot is recorded.
+        """
         from dockyard.image.archive import detect_compression
         from dockyard.image.unpack import apply_layer  # only the paths that unpack pay for it
 
@@ -187,7 +196,7 @@ class ImageService:
             return result.diff_id, result.size
 
         try:
-            snap = self.snapshots.commit_layer(parent_chain, apply)
+            snap = self.snapshots.commit_layer(parent_chain, apply, diff_id=diff_id)
             tee.drain()
             blob = writer.commit()
         except BaseException:
@@ -228,17 +237,22 @@ class ImageService:
         running = [c for c, r in containers if r]
         if by_name:
             name = self._full_name(ref)
-            remaining = [t for t in rec.tags + rec.digests if t != name]
+            # moby: untagging a repository's last tag also drops its digest references
+            # (RepoDigests a pull or push recorded), so `rmi x:1` can delete the image.
+            names = [name] + _orphaned_digests(name, rec)
+            remaining = [t for t in rec.tags + rec.digests if t not in names]
             if remaining or (containers and force):
-                self._untag(name)
-                return [{"Untagged": reference_familiar(name)}]
+                for n in names:
+                    self._untag(n)
+                return [{"Untagged": reference_familiar(n)} for n in names]
             if containers:
                 raise Conflict(
                     f'conflict: unable to remove repository reference "{ref}" (must force) - '
                     f"container {short_id(containers[0][0])} is using its referenced image "
                     f"{short_id(image_id)}")
-            self._untag(name)
-            out.append({"Untagged": reference_familiar(name)})
+            for n in names:
+                self._untag(n)
+                out.append({"Untagged": reference_familiar(n)})
         else:
             if running:
                 raise Conflict(
@@ -336,6 +350,16 @@ class ImageService:
                     db.execute("DELETE FROM images WHERE id=?", (row["id"],))
         with self.meta.tx() as db:
             db.execute("DELETE FROM tags WHERE image_id NOT IN (SELECT id FROM images)")
+
+
+def _orphaned_digests(name: str, rec: ImageRecord) -> list[str]:
+    """The ``repo@digest`` names of ``name``'s repository once tag ``name`` is gone."""
+    if "@" in name:
+        return []
+    repo = reference.parse(name).repository
+    if any(reference.parse(t).repository == repo for t in rec.tags if t != name):
+        return []
+    return [d for d in rec.digests if d.split("@", 1)[0] == repo]
 
 
 def reference_familiar(name: str) -> str:
