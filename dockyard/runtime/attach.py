@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from dockyard.api.stream import mux_frame
 from typing import Protocol
 
 __all__ = ["ClientStream", "pump"]
@@ -23,9 +24,6 @@ class ClientStream(Protocol):
     async def write(self, data: bytes) -> None: ...
     async def close_write(self) -> None: ...
 
-
-def _frame(stream: int, data: bytes) -> bytes:
-    return bytes([stream, 0, 0, 0]) + len(data).to_bytes(4, "big") + data
 
 
 async def pump(sock: socket.socket, client: ClientStream, *, tty: bool, stdin: bool,
@@ -51,7 +49,7 @@ async def pump(sock: socket.socket, client: ClientStream, *, tty: bool, stdin: b
             if tty:
                 await client.write(data)
             else:
-                await client.write(_frame(1 if kind == _CONMON_STDOUT else 2, data))
+                await client.write(mux_frame(1 if kind == _CONMON_STDOUT else 2, data))
 
     async def input_() -> None:
         while True:

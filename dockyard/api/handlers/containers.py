@@ -14,6 +14,7 @@ from dockyard.errors import InvalidArgument, NotFound
 from dockyard.runtime import conmon, listing, record
 from dockyard.runtime.attach import pump
 from dockyard.runtime.logs import LogEntry, format_time
+from dockyard.api.stream import mux_frame
 
 if TYPE_CHECKING:
     from dockyard.api.server import HijackedStream
@@ -21,9 +22,6 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-
-def _frame(stream: int, data: bytes) -> bytes:
-    return bytes([stream, 0, 0, 0]) + len(data).to_bytes(4, "big") + data
 
 
 def _parse_since(value: str | None) -> float:
@@ -128,7 +126,7 @@ def register(router: Router, engine: Engine) -> None:
             data = e.data
             if timestamps:
                 data = format_time(e.time).encode() + b" " + data
-            return data if tty else _frame(1 if e.stream == "stdout" else 2, data)
+            return data if tty else mux_frame(1 if e.stream == "stdout" else 2, data)
 
         async def gen() -> AsyncIterator[bytes]:
             nonlocal offset
@@ -178,7 +176,7 @@ def register(router: Router, engine: Engine) -> None:
                 for e in entries:
                     if (e.stream == "stdout" and stdout) or (e.stream == "stderr" and stderr):
                         await hs.write(e.data if tty else
-                                       _frame(1 if e.stream == "stdout" else 2, e.data))
+                                       mux_frame(1 if e.stream == "stdout" else 2, e.data))
             if not stream:
                 await hs.close_write()
                 return

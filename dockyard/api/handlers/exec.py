@@ -16,6 +16,7 @@ from dockyard.api.http import MULTIPLEXED_STREAM, RAW_STREAM, Hijack, JSONRespon
 from dockyard.api.router import Router
 from dockyard.errors import InvalidArgument
 from dockyard.runtime.exec import ExecSession
+from dockyard.api.stream import mux_frame
 
 if TYPE_CHECKING:
     from dockyard.api.server import HijackedStream
@@ -23,9 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-
-def _frame(stream: int, data: bytes) -> bytes:
-    return bytes([stream, 0, 0, 0]) + len(data).to_bytes(4, "big") + data
 
 
 async def _pump_pipes(s: ExecSession, hs: HijackedStream) -> None:
@@ -36,7 +34,7 @@ async def _pump_pipes(s: ExecSession, hs: HijackedStream) -> None:
         if reader is None:
             return
         while data := await reader.read(32768):
-            await hs.write(_frame(stream, data))
+            await hs.write(mux_frame(stream, data))
 
     async def stdin() -> None:
         if proc.stdin is None:
@@ -54,7 +52,7 @@ async def _pump_pipes(s: ExecSession, hs: HijackedStream) -> None:
         await asyncio.gather(out(proc.stdout, 1), out(proc.stderr, 2))
         await s.done.wait()
         if s.error:
-            await hs.write(_frame(1, (s.error + "\r\n").encode()))
+            await hs.write(mux_frame(1, (s.error + "\r\n").encode()))
     finally:
         in_task.cancel()
         await hs.close_write()
