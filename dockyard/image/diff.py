@@ -34,10 +34,11 @@ from dockyard.image.archive import (
     PAX_XATTR_PREFIX,
     WHITEOUT_OPAQUE,
     WHITEOUT_PREFIX,
+    HashingWriter,
     open_compressed,
 )
 
-__all__ = ["WrittenLayer", "Change", "write_layer", "write_tree", "changes"]
+__all__ = ["WrittenLayer", "Change", "write_layer", "write_tree", "write_path", "changes"]
 
 OutCompression = Literal["gzip", "zstd", "none"]
 
@@ -61,6 +62,23 @@ def write_layer(upper: str, out: BinaryIO, *, compression: OutCompression = "gzi
 def write_tree(root: str, out: BinaryIO, *, compression: OutCompression = "gzip") -> WrittenLayer:
     """Write the plain directory ``root`` to ``out`` as a tar (no whiteout conversion)."""
     return _write(root, out, compression, overlay=False)
+
+
+def write_path(parent_fd: int, name: str, arcname: str, out: BinaryIO) -> None:
+    """``docker cp`` out of a container: entry ``name`` of the open directory ``parent_fd``
+    (a directory with everything below it) as an uncompressed tar, renamed ``arcname``.
+
+    ``name`` "." archives the directory ``parent_fd`` itself. Same reading rules as
+    ``write_tree`` (fd-relative, nothing followed).
+    """
+    tar = tarfile.TarFile(fileobj=HashingWriter(out), mode="w",  # type: ignore[arg-type]
+                          format=tarfile.PAX_FORMAT,
+                          encoding="utf-8", errors="surrogateescape")
+    try:
+        with tar:
+            _TreeWriter(tar, False).entry(parent_fd, name, arcname)
+    except OSError as exc:
+        raise SystemError(f"archive {arcname}: {exc}") from exc
 
 
 def _write(root: str, out: BinaryIO, compression: str, *, overlay: bool) -> WrittenLayer:
@@ -138,51 +156,54 @@ class _TreeWriter:
 
     def walk(self, dfd: int, prefix: str) -> None:
         for name in _names(dfd):
-            path = prefix + name
-            st = os.lstat(name, dir_fd=dfd)
-            proc_path = f"/proc/self/fd/{dfd}/{name}"
-            if self.overlay and _is_whiteout(st):
-                info = tarfile.TarInfo(prefix + WHITEOUT_PREFIX + name)
-                info.mode, info.uid, info.gid, info.mtime = 0o600, st.st_uid, st.st_gid, int(st.st_mtime)
+            self.entry(dfd, name, prefix + name)
+
+    def entry(self, dfd: int, name: str, path: str) -> None:
+        """Add ``name`` of directory ``dfd`` as ``path`` (and, for a directory, all below it)."""
+        st = os.lstat(name, dir_fd=dfd)
+        proc_path = f"/proc/self/fd/{dfd}/{name}"
+        if self.overlay and _is_whiteout(st):
+            info = tarfile.TarInfo(path[: len(path) - len(name)] + WHITEOUT_PREFIX + name)
+            info.mode, info.uid, info.gid, info.mtime = 0o600, st.st_uid, st.st_gid, int(st.st_mtime)
+            self.tar.addfile(info)
+            return
+        if stat.S_ISDIR(st.st_mode):
+            sub = os.open(name, _DIR_FLAGS, dir_fd=dfd)
+            try:
+                info = self._info(path, st, proc_path)
+                info.type = tarfile.DIRTYPE
                 self.tar.addfile(info)
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                sub = os.open(name, _DIR_FLAGS, dir_fd=dfd)
-                try:
-                    info = self._info(path, st, proc_path)
-                    info.type = tarfile.DIRTYPE
-                    self.tar.addfile(info)
-                    if self.overlay and _is_opaque(sub):
-                        marker = tarfile.TarInfo(path + "/" + WHITEOUT_OPAQUE)
-                        marker.mode = st.st_mode & 0o777
-                        marker.uid, marker.gid, marker.mtime = st.st_uid, st.st_gid, int(st.st_mtime)
-                        self.tar.addfile(marker)
-                    self.walk(sub, path + "/")
-                finally:
-                    os.close(sub)
-                continue
-            if stat.S_ISSOCK(st.st_mode):
-                continue  # sockets cannot travel in a tar (Docker skips them too)
-            info = self._info(path, st, proc_path)
-            if st.st_nlink > 1:
-                first = self.seen.get((st.st_dev, st.st_ino))
-                if first is not None:
-                    info.type, info.linkname = tarfile.LNKTYPE, first
-                    self.tar.addfile(info)
-                    continue
-                self.seen[(st.st_dev, st.st_ino)] = path
-            if stat.S_ISREG(st.st_mode):
-                self._add_file(dfd, name, info, st)
-            elif stat.S_ISLNK(st.st_mode):
-                info.type, info.linkname = tarfile.SYMTYPE, os.readlink(name, dir_fd=dfd)
+                if self.overlay and _is_opaque(sub):
+                    marker = tarfile.TarInfo(path + "/" + WHITEOUT_OPAQUE)
+                    marker.mode = st.st_mode & 0o777
+                    marker.uid, marker.gid, marker.mtime = st.st_uid, st.st_gid, int(st.st_mtime)
+                    self.tar.addfile(marker)
+                self.walk(sub, path + "/")
+            finally:
+                os.close(sub)
+            return
+        if stat.S_ISSOCK(st.st_mode):
+            return  # sockets cannot travel in a tar (Docker skips them too)
+        info = self._info(path, st, proc_path)
+        if st.st_nlink > 1:
+            first = self.seen.get((st.st_dev, st.st_ino))
+            if first is not None:
+                info.type, info.linkname = tarfile.LNKTYPE, first
                 self.tar.addfile(info)
-            elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
-                info.type = tarfile.CHRTYPE if stat.S_ISCHR(st.st_mode) else tarfile.BLKTYPE
-                info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-                self.tar.addfile(info)
-            elif stat.S_ISFIFO(st.st_mode):
-                info.type = tarfile.FIFOTYPE
-                self.tar.addfile(info)
+                return
+            self.seen[(st.st_dev, st.st_ino)] = path
+        if stat.S_ISREG(st.st_mode):
+            self._add_file(dfd, name, info, st)
+        elif stat.S_ISLNK(st.st_mode):
+            info.type, info.linkname = tarfile.SYMTYPE, os.readlink(name, dir_fd=dfd)
+            self.tar.addfile(info)
+        elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+            info.type = tarfile.CHRTYPE if stat.S_ISCHR(st.st_mode) else tarfile.BLKTYPE
+            info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
+            self.tar.addfile(info)
+        elif stat.S_ISFIFO(st.st_mode):
+            info.type = tarfile.FIFOTYPE
+            self.tar.addfile(info)
 
     def _add_file(self, dfd: int, name: str, info: tarfile.TarInfo, st: os.stat_result) -> None:
         fd = os.open(name, _READ_FLAGS, dir_fd=dfd)

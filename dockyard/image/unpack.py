@@ -9,6 +9,12 @@ directory it is applied to; a *whiteout mode* says how deletions are written:
 - ``"delete"``: dest already holds the layers below (flattening for ``export``, building a
   single-directory rootfs). ``.wh.name`` removes ``name``; ``.wh..wh..opq`` empties the
   directory of everything this layer did not itself write.
+- ``"none"``: not a layer but a plain archive (``docker cp`` into a container): ``.wh.*``
+  names are ordinary files and the archive's root entry leaves the directory as it is.
+  With ``subdir`` the members land below that directory of dest (still resolved inside
+  dest: dest is the container root); ``owner`` overrides every entry's uid/gid
+  (``cp --archive``) and ``no_overwrite_dir_nondir`` refuses to replace a directory with a
+  non-directory or the reverse (Docker's ``noOverwriteDirNonDir``).
 
 Worked example (what the snapshotter does on pull)::
 
@@ -70,9 +76,9 @@ from dockyard.image.archive import (
     open_decompressed,
 )
 
-__all__ = ["LayerStats", "WhiteoutMode", "apply_layer"]
+__all__ = ["LayerStats", "WhiteoutMode", "apply_layer", "resolve_dir"]
 
-WhiteoutMode = Literal["overlay", "delete"]
+WhiteoutMode = Literal["overlay", "delete", "none"]
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -104,13 +110,16 @@ def apply_layer(
     *,
     compression: Compression = "auto",
     whiteout_mode: WhiteoutMode = "overlay",
+    subdir: str = "",
+    owner: tuple[int, int] | None = None,
+    no_overwrite_dir_nondir: bool = False,
 ) -> LayerStats:
     """Unpack the layer tar read from ``stream`` into the directory ``dest``.
 
     Streams: the tar is read once, in order, never held in memory. See the module
     docstring for the safety and error contracts.
     """
-    if whiteout_mode not in ("overlay", "delete"):
+    if whiteout_mode not in ("overlay", "delete", "none"):
         raise InvalidArgument(f"unknown whiteout mode: {whiteout_mode!r}")
     raw = HashingReader(stream)
     plain = open_decompressed(raw, compression)
@@ -119,6 +128,9 @@ def apply_layer(
     except OSError as exc:
         raise SystemError(f"apply layer: cannot open {dest}: {exc.strerror}") from exc
     applier = _Applier(root_fd, whiteout_mode)
+    applier.prefix = clean_member_name(subdir)
+    applier.owner = owner
+    applier.no_overwrite = no_overwrite_dir_nondir
     try:
         _apply_members(plain, applier)
         applier.finish()
@@ -215,6 +227,10 @@ def _resolve_dir(root_fd: int, parts: _Path, *, create: bool) -> tuple[int, _Pat
             os.close(f)
 
 
+resolve_dir = _resolve_dir
+"""Public name for ``docker cp``: open a directory of a root with symlinks resolved inside it."""
+
+
 def _split(rel: str) -> tuple[_Path, str]:
     parts = tuple(rel.split("/"))
     return parts[:-1], parts[-1]
@@ -259,6 +275,9 @@ class _Applier:
         # closed only at the next lookup because the current member may still use one.
         self._cache: tuple[_Path, int, _Path] | None = None
         self._stale: list[int] = []
+        self.prefix = ""  # members go below this dir of the root ("none" mode: cp)
+        self.owner: tuple[int, int] | None = None
+        self.no_overwrite = False
 
     # -- directory lookup -----------------------------------------------------------
     def parent(self, parts: _Path) -> tuple[int, _Path]:
@@ -297,6 +316,17 @@ class _Applier:
     def apply(self, member: tarfile.TarInfo, tar: tarfile.TarFile) -> None:
         self.entries += 1
         rel = clean_member_name(member.name)
+        if self.owner is not None:
+            member.uid, member.gid = self.owner
+        if self.mode == "none":
+            if rel == "":
+                return  # Docker's Untar: "." onto an existing directory is skipped
+            if self.prefix:
+                rel = self.prefix + "/" + rel
+            if member.islnk():
+                member.linkname = self.prefix + "/" + clean_member_name(member.linkname)
+            self._plain(rel, member, tar)
+            return
         if rel == "":
             self._apply_root(member)
             return
@@ -310,12 +340,23 @@ class _Applier:
             self._whiteout(parent_parts, base[len(WHITEOUT_PREFIX) :], member)
             return
 
+        self._plain(rel, member, tar)
+
+    def _plain(self, rel: str, member: tarfile.TarInfo, tar: tarfile.TarFile) -> None:
+        parent_parts, base = _split(rel)
         pfd, canon = self.parent(parent_parts)
         try:
             existing: os.stat_result | None = os.lstat(base, dir_fd=pfd)
         except FileNotFoundError:
             existing = None
         merge_dir = existing is not None and member.isdir() and stat.S_ISDIR(existing.st_mode)
+        if existing is not None and self.no_overwrite and not merge_dir:
+            if stat.S_ISDIR(existing.st_mode):
+                raise InvalidArgument(f'cannot overwrite directory "/{rel}" with non-directory '
+                                      f'"{member.name}"')
+            if member.isdir():
+                raise InvalidArgument(f'cannot overwrite non-directory "/{rel}" with directory '
+                                      f'"{member.name}"')
         if existing is not None and not merge_dir:
             self._remove(pfd, base, existing)
 
