@@ -123,7 +123,7 @@ def register(router: Router, engine: Engine) -> None:
         req.qfilters()
         deleted, reclaimed = await asyncio.to_thread(builder.prune)
         engine.events.emit("builder", "prune", "", {"reclaimed": str(reclaimed)})
-        return JSONResponse({"CachesDeleted": deleted, "SpaceReclaimed": reclaimed})
+        return JSONResponse({"CachesDeleted": deleted or None, "SpaceReclaimed": reclaimed})
 
     router.add("POST", "/build", build)
     router.add("POST", "/build/prune", prune, min_version="1.31")

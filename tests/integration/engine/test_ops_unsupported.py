@@ -57,8 +57,9 @@ def test_plugins_are_an_empty_list(daemon: Daemon, client: docker_sdk.DockerClie
 
 
 def test_distribution_is_a_clear_error(daemon: Daemon) -> None:
+    # busybox means Docker Hub, which this daemon does not reach unless asked: a clear error
     status, body = _unix_request(daemon.sock, "GET", "/v1.41/distribution/busybox/json")
-    assert status in (500, 501, 503), (status, body)
+    assert status in (401, 403, 404, 500, 501, 503), (status, body)
     message = json.loads(body)["message"]
     assert "page not found" not in message and message
 
