@@ -9,6 +9,7 @@ What each part needs::
     Events()
     ContainerManager(Metadata, ImageService, Snapshotter, EnginePaths, Events)
     ExecManager(ContainerManager)
+    NetworkService(Metadata, ContainerManager, EnginePaths)   hooks: create/start/stop/remove
     VolumeService(VolumeStore(data_root/volumes, Metadata), ContainerManager, Events)
 
 Opening order matters for crash repair: snapshots first (drop half-unpacked layers),
@@ -24,6 +25,8 @@ from typing import Any
 from dockyard.daemon.config import DaemonConfig
 from dockyard.events import Events
 from dockyard.image.service import ImageService
+from dockyard.network.service import NetworkService
+from dockyard.runtime import rootfs
 from dockyard.runtime.exec import ExecManager
 from dockyard.runtime.manager import ContainerManager, EnginePaths
 from dockyard.store.content import ContentStore
@@ -59,6 +62,9 @@ class Engine:
         self.containers.mount_providers.append(self.volumes.mounts)
         self.containers.stop_hooks.append(self.volumes.release)
         self.containers.remove_hooks.append(self.volumes.forget)
+        self.networks = NetworkService(meta=self.meta, containers=self.containers,
+                                       paths=self.paths)
+        self.networks.register(self.containers)
         self.extensions: dict[str, Any] = {}
         tmp = os.path.join(config.data_root, "tmp")
         import shutil
@@ -70,9 +76,14 @@ class Engine:
         self.snapshots.repair()
         self.images.repair()
         self.volumes.repair()
+        await self.networks.load()
         await self.containers.load()
+        # what a killed daemon left of cp/commit: temporary rootfs mounts, commit pauses
+        rootfs.repair(self.paths.exec_root, self.paths.conmon.runc_root)
+        await self.networks.reconcile()
         self.volumes.reconcile()
 
     async def close(self) -> None:
         await self.containers.close()
+        await self.networks.close()
         self.meta.close()

@@ -410,8 +410,8 @@ class ContainerManager:
                 if isinstance(res, dict):
                     netns = res.get("netns", netns)
                     extra_mounts += res.get("mounts", [])
-                    net_extra.update({k: res[k] for k in ("hosts_ip", "nameservers")
-                                      if k in res})
+                    net_extra.update({k: res[k] for k in ("hosts_ip", "nameservers",
+                                                           "extra_hosts") if k in res})
             for provider in self.mount_providers:
                 res = provider(c)
                 if asyncio.iscoroutine(res):
@@ -421,7 +421,8 @@ class ContainerManager:
             ip = net_extra.get("hosts_ip") or (
                 (c.rec.get("NetworkSettings") or {}).get("IPAddress") or None)
             etcfiles.write_hosts(c.rec["HostsPath"], hostname=hostname, ip=ip,
-                                 extra=hc.get("ExtraHosts"), host_network=host_net)
+                                 extra=net_extra.get("extra_hosts", hc.get("ExtraHosts")),
+                                 host_network=host_net)
             etcfiles.write_resolv_conf(c.rec["ResolvConfPath"],
                                        dns=net_extra.get("nameservers") or hc.get("Dns"),
                                        search=hc.get("DnsSearch"), options=hc.get("DnsOptions"))

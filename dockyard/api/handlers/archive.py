@@ -102,9 +102,6 @@ def _stat_header(st: cp.PathStat) -> dict[str, str]:
 
 def register(router: Router, engine: Engine) -> None:
     mgr = engine.containers
-    # Registration runs once, after Engine.start and before the first request: the place
-    # to sweep what a killed daemon left of these operations (mounts, commit pauses).
-    rootfs.repair(engine.paths.exec_root, engine.paths.conmon.runc_root)
 
     def event(c: Container, action: str, **extra: str) -> None:
         attrs = {"name": c.name, "image": c.rec["Config"].get("Image", "")}
