@@ -1,6 +1,7 @@
-"""Benchmark: the cost of ``stats``, dockyard vs Docker.
+"""Benchmark: the cost of ``exec`` and ``stats``, dockyard vs Docker.
 
-    .venv/bin/python bench/bench_ops.py [--runs 5] [--containers 5] [--seconds 10]
+    .venv/bin/python bench/bench_ops.py [--exec-runs 30] [--runs 5] [--containers 5] [--seconds 10]
+    .venv/bin/python bench/bench_ops.py --parts exec        # exec latency only
 
 Run by hand, as root; never by CI. It reuses bench_run.py's approach (hostprocs.py): each
 engine gets a private state directory under a fresh ``/tmp/dockyard-bench-ops-*``; dockerd
@@ -8,7 +9,17 @@ engine gets a private state directory under a fresh ``/tmp/dockyard-bench-ops-*`
 roots, socket and cgroup parent; everything is stopped by pid and removed at the end, also on
 Ctrl-C or an error. Containers run with ``--network none`` on both engines.
 
-Measured, per engine, over the raw API on the unix socket:
+Measured, per engine:
+
+  docker exec c true        wall time of the docker CLI (the same /usr/local/bin/docker for
+                            both engines) running ``exec <c> true`` in a running ``sleep``
+                            container: exec create, start (hijacked), inspect for the exit
+                            code; one warm-up, then median and p90 of --exec-runs
+  API exec create+start     the same without the CLI: ``POST /containers/{id}/exec``, then
+                            ``POST /exec/{id}/start`` with ``Upgrade: tcp``, read until the
+                            engine closes the stream (the process has ended); median and p90
+
+and, over the raw API on the unix socket:
 
   stats stream=0            time of one ``GET /containers/{id}/stats?stream=0`` (two samples
                             about a second apart, as Docker sends it), median of --runs
@@ -37,14 +48,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from hostprocs import (CGROUP_ROOT, BenchError, Section, api, busybox_tar, kill_matching,
-                       processes, remove_cgroup_tree, run, runc_delete_all, say, spawn_daemon,
-                       stop_daemon, unmount_under, wait_ping)
+from engines import Engine, start_dockerd, start_dockyardd
+from hostprocs import BenchError, Section, api, cpu_seconds, hijack, run, say
+from measure import pct
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = REPO / ".venv" / "bin"
 DOCKER_CGROUP_PARENT = "dockyard-bench-ops-docker"
-_TICK = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -54,20 +64,11 @@ class Result:
     oneshot: list[float] = field(default_factory=list)
     cpu_s: float | None = None
     frames: int = 0
+    exec_cli: list[float] = field(default_factory=list)
+    exec_create: list[float] = field(default_factory=list)
+    exec_start: list[float] = field(default_factory=list)
+    exec_api: list[float] = field(default_factory=list)
     note: str = ""
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """utime + stime of ``pids`` (exited ones count 0), in seconds."""
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / _TICK
 
 
 def time_get(sock: str, url: str, runs: int, timeout: float) -> list[float]:
@@ -105,14 +106,44 @@ def stream_for(sock: str, cid: str, seconds: float, counts: list[int], i: int) -
         s.close()
 
 
-def measure(label: str, sock: str, engine_pids: Callable[[], list[int]], args: argparse.Namespace,
-            sec: Section) -> Result:
+def time_exec(eng: Engine, cid: str, runs: int, timeout: float, res: Result) -> None:
+    """``docker exec <c> true`` through the CLI, then the raw API pair: exec create, and exec
+    start hijacked (``Upgrade: tcp``) and read until the engine closes the stream."""
+    cmd = eng.cli("exec", cid, "true")
+    for i in range(runs + 1):  # run 0 warms up
+        t0 = time.perf_counter()
+        run(cmd, timeout=timeout)
+        if i:
+            res.exec_cli.append(time.perf_counter() - t0)
+    body = {"Cmd": ["true"], "AttachStdout": True, "AttachStderr": True}
+    for i in range(runs + 1):
+        t0 = time.perf_counter()
+        status, reply = api(eng.sock, "POST", f"/containers/{cid}/exec", body, timeout)
+        if status != 201:
+            raise BenchError(f"exec create: HTTP {status}: {reply}")
+        t1 = time.perf_counter()
+        hijack(eng.sock, f"/exec/{reply['Id']}/start", {"Detach": False, "Tty": False}, timeout)
+        t2 = time.perf_counter()
+        if i:
+            res.exec_create.append(t1 - t0)
+            res.exec_start.append(t2 - t1)
+            res.exec_api.append(t2 - t0)
+    ms = lambda xs: f"median {statistics.median(xs) * 1000:.1f} / p90 {pct(xs, 0.9) * 1000:.1f} ms"  # noqa: E731
+    say(f"  {eng.label}: docker exec {ms(res.exec_cli)}; API create+start {ms(res.exec_api)} "
+        f"(create {statistics.median(res.exec_create) * 1000:.1f}, start "
+        f"{statistics.median(res.exec_start) * 1000:.1f})")
+
+
+def measure(label: str, eng: Engine, engine_pids: Callable[[], list[int]],
+            args: argparse.Namespace, sec: Section) -> Result:
     res = Result(label)
-    ids = []
+    sock = eng.sock
+    ids: list[str] = []
     body = {"Image": "busybox", "Cmd": ["sleep", "300"], "HostConfig": {"NetworkMode": "none"}}
     sec.defer(f"{label} containers", lambda: [api(sock, "DELETE", f"/containers/{c}?force=1",
                                                   timeout=args.timeout) for c in ids])
-    for _ in range(args.containers):
+    parts = {p.strip() for p in args.parts.split(",")}
+    for _ in range(args.containers if "stats" in parts else 1):
         status, reply = api(sock, "POST", "/containers/create", body, args.timeout)
         if status != 201:
             raise BenchError(f"create: HTTP {status}: {reply}")
@@ -120,6 +151,15 @@ def measure(label: str, sock: str, engine_pids: Callable[[], list[int]], args: a
         status, reply = api(sock, "POST", f"/containers/{ids[-1]}/start", None, args.timeout)
         if status not in (204, 304):
             raise BenchError(f"start: HTTP {status}: {reply}")
+    if "exec" in parts:
+        time_exec(eng, ids[0], args.exec_runs, args.timeout, res)
+    if "stats" in parts:
+        measure_stats(label, sock, ids, engine_pids, args, res)
+    return res
+
+
+def measure_stats(label: str, sock: str, ids: list[str], engine_pids: Callable[[], list[int]],
+                  args: argparse.Namespace, res: Result) -> None:
     time_get(sock, f"/containers/{ids[0]}/stats?stream=0&one-shot=1", 1, args.timeout)  # warm
     res.stream0 = time_get(sock, f"/containers/{ids[0]}/stats?stream=0", args.runs, args.timeout)
     res.oneshot = time_get(sock, f"/containers/{ids[0]}/stats?stream=0&one-shot=1", args.runs,
@@ -138,67 +178,18 @@ def measure(label: str, sock: str, engine_pids: Callable[[], list[int]], args: a
     say(f"  {label}: stream=0 median {statistics.median(res.stream0) * 1000:.0f} ms, one-shot "
         f"median {statistics.median(res.oneshot) * 1000:.1f} ms, {res.frames} frames in "
         f"{args.seconds:.0f}s on {len(ids)} streams, engine CPU {res.cpu_s:.2f}s")
-    return res
 
 
 def section_dockyard(args: argparse.Namespace, work: Path, sec: Section) -> Result:
-    root = work / "dockyard"
-    data, exe = root / "data", root / "exec"
-    exe.mkdir(parents=True)
-    sock = str(exe / "dockyard.sock")
-    log = root / "dockyardd.log"
-    daemon = spawn_daemon([args.dockyardd, "--data-root", str(data), "--exec-root", str(exe),
-                           "-H", f"unix://{sock}", "--log-file", str(log)], root / "stdout.log")
-    sec.defer("leftover mounts", lambda: unmount_under(root))
-    sec.defer("leftover runc containers", lambda: runc_delete_all(exe / "runc"))
-    sec.defer("leftover conmon", lambda: kill_matching(("conmon",), str(root)))
-    sec.defer("stop dockyardd", lambda: stop_daemon(daemon, "dockyardd", 15))
-    wait_ping(sock, daemon, "dockyardd", log, 30)
-    status, reply = api(sock, "POST", "/dockyard/images/bootstrap?name=busybox", timeout=120)
-    if status != 200:
-        raise BenchError(f"bootstrap busybox: HTTP {status}: {reply}")
+    eng = start_dockyardd(work / "dockyard", sec, args.dockyardd, args.docker)
     # dockyardd reads the cgroups itself: its own process is the whole cost (conmon idles).
-    return measure("dockyardd", sock, lambda: [daemon.pid], args, sec)
+    return measure("dockyardd", eng, lambda: [eng.proc.pid], args, sec)
 
 
 def section_docker(args: argparse.Namespace, work: Path, sec: Section) -> Result:
-    dockerd = shutil.which("dockerd")
-    if dockerd is None:
-        raise BenchError("dockerd is not installed (apt-get install docker.io)")
-    root = work / "docker"
-    data, exe = root / "data", root / "exec"
-    exe.mkdir(parents=True)
-    sock = str(root / "docker.sock")
-    log = root / "dockerd.log"
-    key = Path("/etc/docker/key.json")
-    had_key = key.exists()
-    if any(CGROUP_ROOT.glob(f"*/{DOCKER_CGROUP_PARENT}")):
-        raise BenchError(f"cgroup {DOCKER_CGROUP_PARENT} already exists (another bench running?)")
-    config = root / "daemon.json"
-    config.write_text("{}\n")
-    daemon = spawn_daemon([dockerd, "--config-file", str(config), "--data-root", str(data),
-                           "--exec-root", str(exe), "--pidfile", str(root / "dockerd.pid"),
-                           "-H", f"unix://{sock}", "--bridge=none", "--iptables=false",
-                           "--ip-masq=false", "--ip6tables=false", "--userland-proxy=false",
-                           "--cgroup-parent", f"/{DOCKER_CGROUP_PARENT}", "--log-level", "warn"],
-                          log)
-    sec.defer("cgroups", lambda: remove_cgroup_tree(DOCKER_CGROUP_PARENT))
-    sec.defer("key.json", lambda: None if had_key or not key.exists() else key.unlink())
-    sec.defer("leftover mounts", lambda: unmount_under(root))
-    sec.defer("leftover containerd/shims", lambda: kill_matching(
-        ("containerd", "containerd-shim", "containerd-shim-runc-v2"), str(exe)))
-    sec.defer("stop dockerd", lambda: stop_daemon(daemon, "dockerd", 30))
-    wait_ping(sock, daemon, "dockerd", log, 60)
-    run([args.docker, "-H", f"unix://{sock}", "import", str(busybox_tar(root)), "busybox:latest"],
-        timeout=120)
-
-    def engine_pids() -> list[int]:
-        # dockerd, its containerd, and the shims (they read the cgroups for Docker)
-        table = processes()
-        return [daemon.pid] + [p.pid for p in table.values()
-                               if p.comm.startswith("containerd") and str(exe) in p.args]
-
-    return measure("dockerd + containerd", sock, engine_pids, args, sec)
+    eng = start_dockerd(work / "docker", sec, args.docker, DOCKER_CGROUP_PARENT)
+    # dockerd, its containerd, and the shims (they read the cgroups for Docker)
+    return measure("dockerd + containerd", eng, eng.pids, args, sec)
 
 
 def ratio(a: float | None, b: float | None) -> str:
@@ -217,6 +208,17 @@ def report(results: dict[str, Result], args: argparse.Namespace) -> None:
         say(f"{what:30s} {show(a):>12s} {show(b):>12s} {ratio(a, b):>8s}")
 
     med = lambda xs: statistics.median(xs) * 1000 if xs else None  # noqa: E731
+    p90 = lambda xs: pct(xs, 0.9) * 1000 if xs else None  # noqa: E731
+    if any(r.exec_cli for r in results.values()):
+        row("docker exec c true (ms, median)", lambda r: med(r.exec_cli), "%.1f")
+        row("docker exec c true (ms, p90)", lambda r: p90(r.exec_cli), "%.1f")
+        row("API exec create+start (median)", lambda r: med(r.exec_api), "%.1f")
+        row("API exec create+start (p90)", lambda r: p90(r.exec_api), "%.1f")
+        row("  exec create (ms, median)", lambda r: med(r.exec_create), "%.1f")
+        row("  exec start, hijacked (median)", lambda r: med(r.exec_start), "%.1f")
+    if not any(r.frames or r.stream0 for r in results.values()):
+        say("(ratio = dockyard / Docker; lower is better)")
+        return
     row("stats stream=0 (ms, median)", lambda r: med(r.stream0), "%.0f")
     row("stats one-shot (ms, median)", lambda r: med(r.oneshot), "%.1f")
     row(f"stream CPU, {args.containers}x{args.seconds:.0f}s (s)", lambda r: r.cpu_s, "%.3f")
@@ -237,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=10.0, help="length of the stream phase")
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--engines", default="dockyard,docker")
+    p.add_argument("--parts", default="exec,stats", help="comma-separated subset of exec,stats")
+    p.add_argument("--exec-runs", type=int, default=30, help="timed execs per kind (default 30)")
     p.add_argument("--docker", default="/usr/local/bin/docker", help="the docker CLI")
     p.add_argument("--dockyardd", default=str(VENV_BIN / "dockyardd"))
     p.add_argument("--keep", action="store_true", help="keep the work directory (logs)")

@@ -23,7 +23,8 @@ __all__ = [
     "BenchError", "say", "run", "alive", "cmdline", "stop_pid", "Proc", "processes",
     "descendants", "Mem", "mem_of", "api", "wait_ping", "tail", "remove_cgroup_tree",
     "unmount_under", "busybox_tar", "Section", "spawn_daemon", "stop_daemon", "kill_matching",
-    "runc_delete_all", "CGROUP_ROOT",
+    "runc_delete_all", "CGROUP_ROOT", "UnixHTTP", "free_port", "hijack", "remove_empty_dirs",
+    "NetState", "net_state", "net_changes", "routes_overlap", "cpu_seconds",
 ]
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -235,8 +236,8 @@ def unmount_under(root: Path) -> None:
             subprocess.run(["umount", "-l", p], capture_output=True)
 
 
-def busybox_tar(dest: Path) -> Path:
-    """A rootfs tarball of the host's static busybox: bin/busybox and sh, true, sleep links."""
+def busybox_tar(dest: Path, applets: tuple[str, ...] = ("sh", "true", "sleep")) -> Path:
+    """A rootfs tarball of the host's static busybox: bin/busybox and links for ``applets``."""
     src = next((p for p in ("/bin/busybox", "/usr/bin/busybox") if os.path.isfile(p)), None)
     if src is None:
         raise BenchError("no /bin/busybox on this host (apt-get install busybox-static)")
@@ -247,7 +248,7 @@ def busybox_tar(dest: Path) -> Path:
             info.type, info.mode = tarfile.DIRTYPE, 0o1777 if d == "tmp" else 0o755
             tar.addfile(info)
         tar.add(src, arcname="bin/busybox")
-        for applet in ("sh", "true", "sleep"):
+        for applet in applets:
             info = tarfile.TarInfo(f"bin/{applet}")
             info.type, info.linkname, info.mode = tarfile.SYMTYPE, "busybox", 0o777
             tar.addfile(info)
@@ -323,3 +324,130 @@ def runc_delete_all(runc_root: Path) -> None:
         say(f"  runc delete -f leftover {cid[:12]}")
         subprocess.run(["runc", "--root", str(runc_root), "delete", "-f", cid],
                        capture_output=True, timeout=30)
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of ``pids`` (exited ones count 0), in seconds."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / _TICK
+
+
+# -- added for bench_ops (exec), bench_net and bench_registry_client ---------------------------
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (the engine binds it a moment later)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def hijack(sock: str, url: str, body: Any, timeout: float) -> bytes:
+    """``POST url`` with ``Upgrade: tcp`` as the docker CLI sends it (exec start, attach), and
+    read the raw stream until the engine closes it; returns the stream (headers cut off).
+
+    Both engines answer 101 (or 200) and close the connection when the process ends.
+    """
+    data = json.dumps(body).encode()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(sock)
+        s.sendall(f"POST {url} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\n"
+                  f"Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: {len(data)}\r\n\r\n"
+                  .encode() + data)
+        chunks = []
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except OSError as exc:
+        raise BenchError(f"POST {url} on {sock}: {exc}") from None
+    finally:
+        s.close()
+    raw = b"".join(chunks)
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0]
+    if not (status.startswith(b"HTTP/1.1 101") or status.startswith(b"HTTP/1.1 200")):
+        raise BenchError(f"POST {url}: {status.decode(errors='replace')} {rest[:300]!r}")
+    return rest
+
+
+def remove_empty_dirs(dirs: list[Path]) -> None:
+    """rmdir what we created, children listed first - unless another Docker now uses them."""
+    if not dirs:
+        return
+    others = sorted({p.comm for p in processes().values()
+                     if p.comm in ("dockerd", "containerd", "containerd-shim")})
+    if others:
+        say(f"  leaving {', '.join(map(str, dirs))}: another {'/'.join(others)} runs now")
+        return
+    for d in dirs:
+        try:
+            d.rmdir()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            say(f"  warning: cannot remove {d}: {exc}")
+
+
+@dataclass(frozen=True)
+class NetState:
+    """The host's network objects a bench may leave behind: link names and iptables rules."""
+    links: frozenset[str]
+    filter_rules: frozenset[str]
+    nat_rules: frozenset[str]
+
+
+def _lines(cmd: list[str]) -> frozenset[str]:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    return frozenset(l for l in out.splitlines() if l and not l.startswith("#"))
+
+
+def net_state() -> NetState:
+    links = frozenset(l.split(":", 2)[1].strip().split("@")[0]
+                      for l in _lines(["ip", "-o", "link"]))
+    return NetState(links, _lines(["iptables", "-S"]), _lines(["iptables", "-t", "nat", "-S"]))
+
+
+def net_changes(before: NetState, after: NetState) -> list[str]:
+    """What differs, one line per object: ``+ link br-1234``, ``- nat -A ...``."""
+    out = []
+    for what, a, b in (("link", before.links, after.links),
+                       ("filter", before.filter_rules, after.filter_rules),
+                       ("nat", before.nat_rules, after.nat_rules)):
+        out += [f"+ {what} {x}" for x in sorted(b - a)] + [f"- {what} {x}" for x in sorted(a - b)]
+    return out
+
+
+def routes_overlap(*subnets: str) -> list[str]:
+    """The host routes (``ip -j route``) that overlap any of ``subnets``."""
+    import ipaddress
+    try:
+        routes = json.loads(subprocess.run(["ip", "-j", "route"], capture_output=True, text=True,
+                                           timeout=30).stdout or "[]")
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        raise BenchError(f"ip -j route: {exc}") from None
+    nets = [ipaddress.ip_network(s, strict=False) for s in subnets]
+    hits = []
+    for r in routes:
+        if r.get("dst", "default") == "default":
+            continue
+        dst = ipaddress.ip_network(r["dst"], strict=False)
+        if any(dst.overlaps(n) for n in nets):
+            hits.append(f"{r['dst']} dev {r.get('dev', '?')}")
+    return hits
