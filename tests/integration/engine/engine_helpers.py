@@ -134,12 +134,45 @@ class Daemon:
                 pass
 
     def stop(self) -> None:
+        # Containers are removed through the daemon, so their network endpoints, volumes and
+        # mounts are torn down by the code under test; a daemon a test killed is started
+        # again first (it re-adopts what still runs).
+        if (self.proc is None or self.proc.poll() is not None) and os.path.isdir(self.data_root):
+            try:
+                self.proc = None
+                self.start()
+            except RuntimeError:
+                self.proc = None
         if self.proc is not None and self.proc.poll() is None:
             self.remove_all_containers()
         self.terminate()
         self._kill_leftover_monitors()
         self._unmount_all()
+        self._sweep_network()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def _sweep_network(self) -> None:
+        """Last resort for what a daemon killed mid-way may leave: this daemon's bridges
+        (named dy<instance>-*), its firewall chains and its subnet claim. Only its own."""
+        import hashlib
+        inst = hashlib.sha256(self.exec_root.encode()).hexdigest()[:6]
+        links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+        for line in links.splitlines():
+            name = line.split(":", 2)[1].strip().split("@")[0]
+            if name.startswith(f"dy{inst}-"):
+                subprocess.run(["ip", "link", "del", name], capture_output=True)
+        chain = f"DY-{inst}"
+        while subprocess.run(["iptables", "-w", "10", "-D", "FORWARD", "-j", chain],
+                             capture_output=True).returncode == 0:
+            pass
+        for c in (chain, f"{chain}-ISO"):
+            subprocess.run(["iptables", "-w", "10", "-F", c], capture_output=True)
+        for c in (chain, f"{chain}-ISO"):
+            subprocess.run(["iptables", "-w", "10", "-X", c], capture_output=True)
+        try:
+            os.unlink(f"/run/dockyard-ipam/{inst}.json")
+        except OSError:
+            pass
 
     def _kill_leftover_monitors(self) -> None:
         """conmon processes of containers still under our roots (only ours, by pid file)."""
