@@ -24,7 +24,7 @@ import posixpath
 import shutil
 import stat
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from dockyard.build.dockerignore import Matcher
 from dockyard.errors import BuildError, InvalidArgument
@@ -41,6 +41,9 @@ class BuildContext:
     dockerfile_name: str = "Dockerfile"
     dockerfile_text: str = ""
     ignore: Matcher = field(default_factory=Matcher)
+    #: COPY/ADD source checksums already computed in this (read-only) context, by sources;
+    #: kept with the context when the builder reuses it for an identical one
+    checksums: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
     def source_path(self, rel: str) -> str:
         """The host path of context path ``rel`` (never outside the root)."""

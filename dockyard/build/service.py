@@ -15,17 +15,19 @@ created from, dropped when the RUN ends, or at the next start after a crash).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import shutil
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dockyard.build.builder import BuildOptions, Job
 from dockyard.build.cache import BuildCache
-from dockyard.build.context import unpack_context
+from dockyard.build.context import BuildContext, unpack_context
 from dockyard.build.layers import Layers
 from dockyard.oci import image as oci
 from dockyard.store.snapshots import chain_ids
@@ -48,6 +50,7 @@ class Builder:
         self.layers = Layers(self.root, engine.images, engine.snapshots)
         self.cache = BuildCache(engine.meta, engine.snapshots, engine.content.exists)
         self._carriers_lock = threading.Lock()  # the kv list is read-modified-written
+        self._contexts = _ContextCache()
         self.layers.sweep()
         for name in os.listdir(self.root):
             if name.startswith(("ctx-", "src-")):
@@ -70,12 +73,21 @@ class Builder:
     # -- a build -----------------------------------------------------------------------
     async def build(self, body: BinaryIO, opts: BuildOptions,
                     emit: Callable[[bytes], None]) -> str:
-        ctx_dir = tempfile.mkdtemp(prefix="ctx-", dir=self.root)
+        key = (await asyncio.to_thread(_digest, body), opts.dockerfile or "")
+        ctx = self._contexts.take(key)
+        if ctx is None:
+            ctx_dir = tempfile.mkdtemp(prefix="ctx-", dir=self.root)
+            try:
+                ctx = await asyncio.to_thread(unpack_context, body, ctx_dir, opts.dockerfile)
+            except BaseException:
+                await asyncio.to_thread(shutil.rmtree, ctx_dir, True)
+                raise
         try:
-            ctx = await asyncio.to_thread(unpack_context, body, ctx_dir, opts.dockerfile)
             return await Job(self, ctx, opts, emit).run()
         finally:
-            await asyncio.to_thread(shutil.rmtree, ctx_dir, True)
+            dropped = self._contexts.give(key, ctx)
+            for old in dropped:
+                await asyncio.to_thread(shutil.rmtree, old.root, True)
 
     # -- carriers: the image a RUN container is created from ------------------------------
     def carrier(self, st: StageState) -> str:
@@ -155,3 +167,43 @@ class Builder:
             chain = snap.parent  # type: ignore[assignment]
             n += 1
         return n
+
+
+def _digest(body: BinaryIO) -> str:
+    """sha256 of the whole context as sent (the docker CLI's tar of an unchanged folder is
+    the same bytes each time), leaving ``body`` at its start."""
+    h = hashlib.sha256()
+    body.seek(0)
+    while chunk := body.read(1 << 20):
+        h.update(chunk)
+    body.seek(0)
+    return h.hexdigest()
+
+
+class _ContextCache:
+    """The last few unpacked contexts, by the digest of their tar and the Dockerfile name.
+
+    Why: unpacking a context safely (fd-relative, no escapes) is most of a fully cached
+    rebuild; an identical context is unpacked once. A context is read-only to a build, and
+    an entry is handed to one build at a time (``take`` removes it, ``give`` puts it back),
+    so eviction never deletes a directory in use. Entries live under the builder root as
+    ``ctx-*`` directories, which a daemon start sweeps.
+    """
+
+    def __init__(self, keep: int = 2) -> None:
+        self.keep = keep
+        self._entries: OrderedDict[tuple[str, str], BuildContext] = OrderedDict()
+
+    def take(self, key: tuple[str, str]) -> BuildContext | None:
+        return self._entries.pop(key, None)
+
+    def give(self, key: tuple[str, str], ctx: BuildContext) -> list[BuildContext]:
+        """Keep ``ctx``; returns the entries pushed out, for the caller to delete."""
+        dropped: list[BuildContext] = []
+        if key in self._entries:
+            dropped.append(ctx)   # a concurrent build of the same context kept its copy
+        else:
+            self._entries[key] = ctx
+        while len(self._entries) > self.keep:
+            dropped.append(self._entries.popitem(last=False)[1])
+        return dropped

@@ -130,7 +130,7 @@ async def _copy(job: Job, st: StageState, inst: CopyInstruction | AddInstruction
                 raise BuildError(f"When using {name} with more than one source file, the "
                                  "destination must be a directory and end with a /",
                                  file=job.file, line=inst.start_line)
-            checksum = await asyncio.to_thread(_checksum, sources)
+            checksum = await asyncio.to_thread(_context_checksum, job, sources)
             created_by = st.comment_string(f"{name} {checksum} in {dest_abs} ")
             extra = json.dumps([chown, chmod, from_ or ""])
 
@@ -278,6 +278,19 @@ def _download(url: str, tmp: str) -> Source:
 
 
 # -- checksum --------------------------------------------------------------------------
+
+def _context_checksum(job: Job, sources: list[Source]) -> str:
+    """``_checksum``, remembered per context for sources that all lie in it (the context
+    does not change during a build, nor while the builder keeps it for a later one)."""
+    root = job.ctx.root.rstrip("/") + "/"
+    if not all(s.path.startswith(root) or s.path == root[:-1] for s in sources):
+        return _checksum(sources)
+    key = tuple((s.path, s.name, s.archive, s.mode, s.is_dir) for s in sources)
+    found = job.ctx.checksums.get(key)
+    if found is None:
+        found = job.ctx.checksums[key] = _checksum(sources)
+    return found
+
 
 def _checksum(sources: list[Source]) -> str:
     h = hashlib.sha256()
