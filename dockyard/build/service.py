@@ -51,6 +51,8 @@ class Builder:
         self.cache = BuildCache(engine.meta, engine.snapshots, engine.content.exists)
         self._carriers_lock = threading.Lock()  # the kv list is read-modified-written
         self._contexts = _ContextCache()
+        #: COPY --from source checksums by (chain id, sources): layer chains never change
+        self.chain_checksums: dict[tuple[object, ...], str] = {}
         self.layers.sweep()
         for name in os.listdir(self.root):
             if name.startswith(("ctx-", "src-")):

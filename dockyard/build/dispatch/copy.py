@@ -120,7 +120,7 @@ async def _copy(job: Job, st: StageState, inst: CopyInstruction | AddInstruction
     dir_syntax = dest.endswith("/") or dest.endswith("/.") or dest in (".", "")
     tmp = tempfile.mkdtemp(prefix="src-", dir=job.builder.root)
     try:
-        with _source_root(job, st, from_) as root:
+        with _source_root(job, st, from_) as (root, content_id):
             sources = await asyncio.to_thread(
                 _resolve_all, job, st, root, srcs, heredocs, add, from_ is not None, tmp, name)
             if checksum_flag:
@@ -130,7 +130,7 @@ async def _copy(job: Job, st: StageState, inst: CopyInstruction | AddInstruction
                 raise BuildError(f"When using {name} with more than one source file, the "
                                  "destination must be a directory and end with a /",
                                  file=job.file, line=inst.start_line)
-            checksum = await asyncio.to_thread(_context_checksum, job, sources)
+            checksum = await asyncio.to_thread(_known_checksum, job, root, content_id, sources)
             created_by = st.comment_string(f"{name} {checksum} in {dest_abs} ")
             extra = json.dumps([chown, chmod, from_ or ""])
 
@@ -144,9 +144,10 @@ async def _copy(job: Job, st: StageState, inst: CopyInstruction | AddInstruction
 
 
 @contextlib.contextmanager
-def _source_root(job: Job, st: StageState, from_: str | None) -> Iterator[str]:
+def _source_root(job: Job, st: StageState, from_: str | None) -> Iterator[tuple[str, str]]:
+    """(host root of the sources, what identifies its content: "context" or a chain id)."""
     if from_ is None:
-        yield job.ctx.root
+        yield job.ctx.root, "context"
         return
     idx = _stage_ref(from_, job.stages, st.stage.index)
     if idx is not None:
@@ -160,7 +161,7 @@ def _source_root(job: Job, st: StageState, from_: str | None) -> Iterator[str]:
         from dockyard.build.dispatch.from_ import resolve_image
         _, _, chain = resolve_image(job, from_)
     with job.layers.view(chain) as root:
-        yield root
+        yield root, f"chain {chain}"
 
 
 def _resolve_all(job: Job, st: StageState, root: str, srcs: list[str], heredocs: list[Heredoc],
@@ -279,16 +280,23 @@ def _download(url: str, tmp: str) -> Source:
 
 # -- checksum --------------------------------------------------------------------------
 
-def _context_checksum(job: Job, sources: list[Source]) -> str:
-    """``_checksum``, remembered per context for sources that all lie in it (the context
-    does not change during a build, nor while the builder keeps it for a later one)."""
-    root = job.ctx.root.rstrip("/") + "/"
-    if not all(s.path.startswith(root) or s.path == root[:-1] for s in sources):
+def _known_checksum(job: Job, root: str, content_id: str, sources: list[Source]) -> str:
+    """``_checksum``, remembered for sources that all lie under ``root`` whose content
+    ``content_id`` names: the context (read-only during a build, and while the builder keeps
+    it for an identical one) or a layer chain (immutable). Others (heredocs, downloads) are
+    always hashed."""
+    prefix = root.rstrip("/") + "/"
+    if not all(s.path.startswith(prefix) for s in sources):
         return _checksum(sources)
-    key = tuple((s.path, s.name, s.archive, s.mode, s.is_dir) for s in sources)
-    found = job.ctx.checksums.get(key)
+    rel = tuple((s.path[len(prefix):], s.name, s.archive, s.mode, s.is_dir) for s in sources)
+    memo = job.ctx.checksums if content_id == "context" else job.builder.chain_checksums
+    key = (content_id, rel)
+    found = memo.get(key)
     if found is None:
-        found = job.ctx.checksums[key] = _checksum(sources)
+        found = _checksum(sources)
+        memo[key] = found
+        while len(memo) > 4096:       # a bound, not a policy: oldest first
+            memo.pop(next(iter(memo)))
     return found
 
 
