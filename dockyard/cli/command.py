@@ -147,7 +147,7 @@ class Command:
         trailer = "See"
         if kind == "exact" and n != count:
             if count == 0:
-                message = f'"{PROG} {path}" accepts no arguments.'
+                message = f"'{PROG} {path}' accepts no arguments"  # docker 28's cli.NoArgs
             else:
                 message = f"'{PROG} {path}' requires {count} {_plural(count)}"
             trailer = "Run"

@@ -54,9 +54,11 @@ class Row(dict):  # type: ignore[type-arg]
     ``{{json .}}`` does not show it.
     """
 
-    def __init__(self, fields: Mapping[str, Any], labels: Mapping[str, str] | None = None) -> None:
+    def __init__(self, fields: Mapping[str, Any], labels: Mapping[str, str] | None = None,
+                 go_type: str = "") -> None:
         super().__init__(fields)
         self.labels = dict(labels or {})
+        self.go_type = go_type  # e.g. "*container.statsContext": an unknown field is then Go's error
 
     def __missing__(self, key: str) -> Any:
         if key == "Label":

@@ -26,31 +26,51 @@ _CONTAINER = {
     "run": ("run", "RUN"), "create": ("run", "CREATE"), "start": ("lifecycle", "START"),
     "stop": ("lifecycle", "STOP"), "kill": ("lifecycle", "KILL"), "restart": ("lifecycle", "RESTART"),
     "wait": ("lifecycle", "WAIT"), "rm": ("lifecycle", "RM"), "ps": ("ps", "PS"), "logs": ("logs", "LOGS"),
-    "attach": ("lifecycle", "ATTACH"),
+    "attach": ("lifecycle", "ATTACH"), "exec": ("exec", "EXEC"), "cp": ("cp", "CP"),
+    "commit": ("imagetransfer", "COMMIT"), "export": ("imagetransfer", "EXPORT"),
+    "diff": ("imagetransfer", "DIFF"), "pause": ("containerops", "PAUSE"),
+    "unpause": ("containerops", "UNPAUSE"), "top": ("containerops", "TOP"), "port": ("containerops", "PORT"),
+    "rename": ("containerops", "RENAME"), "update": ("containerops", "UPDATE"),
+    "stats": ("stats", "STATS"),
 }
 _IMAGE = {
     "ls": ("images", "IMAGES"), "rm": ("images", "RMI"), "tag": ("images", "TAG"),
     "import": ("images", "IMPORT"), "bootstrap": ("images", "BOOTSTRAP"), "prune": ("images", "PRUNE"),
-    "inspect": ("inspect", "IMAGE_INSPECT"),
+    "inspect": ("inspect", "IMAGE_INSPECT"), "save": ("imagetransfer", "SAVE"),
+    "load": ("imagetransfer", "LOAD"), "history": ("imagetransfer", "HISTORY"), "pull": ("registry", "PULL"),
+    "push": ("registry", "PUSH"), "build": ("build", "BUILD"),
 }
 
 COMMANDS: dict[str, tuple[str, str]] = {
     **_CONTAINER,
     "images": ("images", "IMAGES"), "rmi": ("images", "RMI"), "tag": ("images", "TAG"),
     "import": ("images", "IMPORT"), "inspect": ("inspect", "INSPECT"),
+    "save": ("imagetransfer", "SAVE"), "load": ("imagetransfer", "LOAD"), "history": ("imagetransfer", "HISTORY"),
+    "pull": ("registry", "PULL"), "push": ("registry", "PUSH"), "login": ("registry", "LOGIN"),
+    "logout": ("registry", "LOGOUT"), "build": ("build", "BUILD"), "events": ("events", "EVENTS"),
     "version": ("system", "VERSION"), "info": ("system", "INFO"),
 }
 """Top-level commands (docker's shortcuts for the container and image verbs)."""
 
 MANAGEMENT: dict[str, dict[str, tuple[str, str]]] = {
     "container": {**{k: v for k, v in _CONTAINER.items()}, "ls": ("ps", "PS"), "list": ("ps", "PS"),
-                  "remove": ("lifecycle", "RM"), "inspect": ("inspect", "CONTAINER_INSPECT")},
+                  "remove": ("lifecycle", "RM"), "inspect": ("inspect", "CONTAINER_INSPECT"),
+                  "prune": ("systemops", "CONTAINER_PRUNE")},
     "image": {**_IMAGE, "list": ("images", "IMAGES"), "remove": ("images", "RMI")},
-    "system": {"info": ("system", "INFO")},
+    "system": {"info": ("system", "INFO"), "df": ("systemops", "DF"), "prune": ("systemops", "SYSTEM_PRUNE"),
+               "events": ("events", "EVENTS")},
+    "volume": {"create": ("volume", "CREATE"), "ls": ("volume", "LS"), "list": ("volume", "LS"),
+               "inspect": ("volume", "INSPECT"), "rm": ("volume", "RM"), "remove": ("volume", "RM"),
+               "prune": ("volume", "PRUNE")},
+    "network": {"create": ("network", "CREATE"), "ls": ("network", "LS"), "list": ("network", "LS"),
+                "inspect": ("network", "INSPECT"), "rm": ("network", "RM"), "remove": ("network", "RM"),
+                "prune": ("network", "PRUNE"), "connect": ("network", "CONNECT"),
+                "disconnect": ("network", "DISCONNECT")},
 }
 """``dockyard <group> <verb>``."""
 
-_GROUP_SHORT = {"container": "Manage containers", "image": "Manage images", "system": "Manage Docker"}
+_GROUP_SHORT = {"container": "Manage containers", "image": "Manage images", "system": "Manage Docker",
+                "volume": "Manage volumes", "network": "Manage networks"}
 
 
 def _global_flags() -> FlagSet:
@@ -113,6 +133,10 @@ def _dispatch(argv: Sequence[str]) -> int:
 
         sys.stdout.write(f"Dockyard version {__version__}\n")
         return 0
+    if gopts.config:  # docker's --config: where config.json (logins) lives, for this invocation
+        import os
+
+        os.environ["DOCKER_CONFIG"] = gopts.config
     args = gopts.args
     if not args or gopts.help:
         sys.stdout.write(_usage(gfs))
@@ -128,6 +152,10 @@ def _dispatch(argv: Sequence[str]) -> int:
             return _unknown(f"{word} {rest[0]}", f"{PROG} {word}")
         path = f"{word} {rest[0]}"
         entry, rest = table[rest[0]], rest[1:]
+    elif word == "registry":
+        # `dockyard registry serve|garbage-collect`: the registry is its own server, not a
+        # daemon request, so it runs here (aiohttp is imported only on this path)
+        return _registry(rest)
     elif word in COMMANDS:
         entry = COMMANDS[word]
     elif word == "help":
@@ -145,6 +173,8 @@ def _dispatch(argv: Sequence[str]) -> int:
         if exc.message:
             sys.stderr.write(exc.message.rstrip("\n") + "\n")
         return exc.status
+    except BrokenPipeError:
+        raise  # our stdout went away (``| head``): main() ends quietly, as docker does
     except ConnectionError as exc:
         if command.program_errors:  # docker: "docker: Cannot connect to the Docker daemon..." exit 125
             sys.stderr.write(f"{PROG}: {exc}\n\nRun '{PROG} {path} --help' for more information\n")
@@ -163,6 +193,19 @@ def _dispatch(argv: Sequence[str]) -> int:
             return 125
         sys.stderr.write(text + "\n")
         return 1
+
+
+def _registry(rest: list[str]) -> int:
+    from dockyard.registry import server
+
+    verbs = {"serve": server.main, "garbage-collect": server.gc_main}
+    if not rest or rest[0] in ("-h", "--help") or rest[0] not in verbs:
+        sys.stdout.write(f"Usage:  {PROG} registry COMMAND\n\nRun an OCI distribution "
+                         "registry\n\nCommands:\n  serve            Serve a registry "
+                         "(--listen, --root, --htpasswd, --tls-cert, --tls-key...)\n"
+                         "  garbage-collect  Delete blobs no manifest references\n")
+        return 0 if not rest or rest[0] in ("-h", "--help") else 1
+    return int(verbs[rest[0]](rest[1:]) or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,6 +21,9 @@ Usage::
 
 from __future__ import annotations
 
+from dockyard.client.api_containers import ContainerOpsMixin
+from dockyard.client.api_images import ImageOpsMixin
+from dockyard.client.api_resources import ResourcesMixin
 from dockyard.client.transport import ClientResponse, DaemonUnreachable, HijackedSocket, Transport
 from dockyard.errors import DockyardError
 
@@ -55,8 +58,14 @@ def _filters(filters: dict[str, list[str]] | None) -> dict[str, dict[str, bool]]
     return {k: {v: True for v in vs} for k, vs in filters.items()}
 
 
-class Client:
-    """Calls to one daemon; ``host`` as in ``DOCKER_HOST`` (``unix:///path``, ``tcp://h:p``)."""
+class Client(ContainerOpsMixin, ImageOpsMixin, ResourcesMixin):
+    """Calls to one daemon; ``host`` as in ``DOCKER_HOST`` (``unix:///path``, ``tcp://h:p``).
+
+    The core resources are here; the rest come from the mixins, one module per family:
+    :mod:`~dockyard.client.api_containers` (exec, archive, pause/top/update/stats, prune),
+    :mod:`~dockyard.client.api_images` (save/load, history, build, pull/push, auth),
+    :mod:`~dockyard.client.api_resources` (volumes, networks, events, df).
+    """
 
     def __init__(self, host: str, *, timeout: float | None = None, version: str = API_VERSION) -> None:
         self.host = host

@@ -87,12 +87,19 @@ def _inspect(ctx: Context, opts: Options) -> int:
     kinds = {
         "container": lambda ref: client.container_inspect(ref, size=bool(opts.size)),
         "image": client.image_inspect,
+        "volume": client.volume_inspect,
+        "network": client.network_inspect,
     }
     kind = opts.type
     if kind and kind not in kinds:
         raise StatusError(1, f'"{kind}" is not a valid value for --type')
+    if kind in ("volume", "network"):  # docker shows these daemons' own not-found texts
+        from dockyard.cli.commands.volume import inspect_each
+
+        maps = ("Labels", "Options", "Status") if kind == "volume" else ("Options", "Labels", "Containers")
+        return inspect_each(ctx, opts.args, kinds[kind], opts.format, maps)
     fetchers = [(kind, kinds[kind])] if kind else list(kinds.items())
-    noun = {"container": "container", "image": "image"}.get(kind, "object")
+    noun = {"container": "container", "image": "image", "volume": "volume", "network": "network"}.get(kind, "object")
     objects, errors = _collect(ctx, opts.args, fetchers, lambda ref: f"No such {noun}: {ref}")
     return _finish(ctx, objects, errors, opts.format)
 

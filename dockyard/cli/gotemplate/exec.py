@@ -282,6 +282,9 @@ class _State:
                 self.fail(f"{name} is not a method but has arguments")
             if value is not _ABSENT:
                 return value
+            struct = getattr(receiver, "go_type", None)  # a docker formatter context: a Go struct
+            if struct:
+                self.fail(f"can't evaluate field {name} in type {struct}")
             string_map = is_string_map(receiver)
             if self.missingkey == "error" and not string_map:
                 self.fail(f'map has no entry for key "{name}"')
