@@ -17,6 +17,9 @@ from dockyard.oci.image import arch, rfc3339
 if TYPE_CHECKING:
     from dockyard.daemon.engine import Engine
 
+_EVENT_FILTERS = frozenset({"config", "container", "daemon", "event", "image", "label", "network",
+                            "node", "plugin", "scope", "secret", "service", "type", "volume"})
+
 __all__ = ["register"]
 
 
@@ -124,7 +127,11 @@ def register(router: Router, engine: Engine) -> None:
         if until and until < since:
             raise InvalidArgument(f"`since` time ({req.q('since')}) cannot be after `until` "
                                   f"time ({req.q('until')})")
-        match = event_matcher(req.qfilters())
+        filters = req.qfilters()
+        for key in filters:
+            if key not in _EVENT_FILTERS:  # moby validates the keys (filters.Validate)
+                raise InvalidArgument(f"invalid filter '{key}'")
+        match = event_matcher(filters)
         only_past = bool(until) and until < time.time_ns()
         q = engine.events.subscribe()
         buffered = [m for m in engine.events.recent(since, until) if match(m)] \

@@ -189,3 +189,8 @@ def test_live_events_with_cli(daemon: Daemon, name: str) -> None:
     assert proc.returncode == 0, err
     got = [a for a in out.split() if a in ("create", "start", "die", "destroy")]
     assert got == ["create", "start", "die", "destroy"], out   # (Docker adds "attach" too)
+
+
+def test_unknown_event_filter_is_refused(daemon: Daemon) -> None:
+    r = docker(daemon, "events", "--since", "1m", "--until", "0s", "--filter", "bogus=1")
+    assert r.returncode != 0 and "invalid filter 'bogus'" in r.stderr
