@@ -471,13 +471,7 @@ class ContainerManager:
                         fut.set_exception(ConnectionError("container did not start"))
                 c.exited.set()
                 Snapshotter.unmount(rootfs)
-                for hook in self.stop_hooks:
-                    try:
-                        res = hook(c)
-                        if asyncio.iscoroutine(res):
-                            await res
-                    except Exception:  # pragma: no cover - best effort unwind
-                        log.exception("stop hook failed")
+                await _best_effort(self.stop_hooks, c, "stop")
                 if not isinstance(exc, DockyardError):
                     self._set_exited(c, 128, error=str(exc))
                 self._save(c)
@@ -524,13 +518,7 @@ class ContainerManager:
             log.exception("log sync failed for %s", c.id[:12])
         await self.runc.delete(c.id)
         Snapshotter.unmount(os.path.join(c.dir, "rootfs"))
-        for hook in self.stop_hooks:
-            try:
-                res = hook(c)
-                if asyncio.iscoroutine(res):
-                    await res
-            except Exception:
-                log.exception("stop hook failed for %s", c.id[:12])
+        await _best_effort(self.stop_hooks, c, "stop")
         for stale in (self.paths.conmon.exit_file(c.id),
                       os.path.join(self.paths.conmon.sockets, c.id)):
             try:
@@ -792,13 +780,7 @@ class ContainerManager:
     async def _finish_remove(self, c: Container) -> None:
         await self.runc.delete(c.id)
         Snapshotter.unmount(os.path.join(c.dir, "rootfs"))
-        for hook in self.remove_hooks:
-            try:
-                res = hook(c)
-                if asyncio.iscoroutine(res):
-                    await res
-            except Exception:
-                log.exception("remove hook failed for %s", c.id[:12])
+        await _best_effort(self.remove_hooks, c, "remove")
         with self.meta.tx() as db:
             db.execute("DELETE FROM containers WHERE id=?", (c.id,))
         shutil.rmtree(c.dir, ignore_errors=True)
@@ -837,6 +819,18 @@ class ContainerManager:
         c.rec["Name"] = "/" + new_name
         self._save(c)
         self._event(c, "rename", oldName="/" + old)
+
+
+async def _best_effort(hooks: list[Callable[[Container], Any]], c: Container, what: str) -> None:
+    """Run stop/remove hooks: each one's failure is logged, none stops the others (the
+    container is gone either way; what a hook could not undo its subsystem repairs later)."""
+    for hook in hooks:
+        try:
+            res = hook(c)
+            if asyncio.iscoroutine(res):
+                await res
+        except Exception:
+            log.exception("%s hook failed for %s", what, c.id[:12])
 
 
 def _start_error_code(message: str) -> int:

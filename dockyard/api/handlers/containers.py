@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator
 from dockyard.api.http import (MULTIPLEXED_STREAM, RAW_STREAM, Hijack, JSONResponse, Request,
                                Response, StreamResponse)
 from dockyard.api.router import Router
-from dockyard.errors import InvalidArgument, NotFound
+from dockyard.errors import DockyardError, InvalidArgument, NotFound
 from dockyard.runtime import conmon, listing, record
 from dockyard.runtime.attach import pump
 from dockyard.runtime.logs import LogEntry, format_time
@@ -20,7 +20,18 @@ if TYPE_CHECKING:
     from dockyard.api.server import HijackedStream
     from dockyard.daemon.engine import Engine
 
-__all__ = ["register"]
+__all__ = ["register", "summary_image_name"]
+
+
+def summary_image_name(engine: Engine, rec: dict[str, Any]) -> str:
+    """The IMAGE column: the name the container was made from while it still names the
+    same image, else the image ID (as Docker shows after a re-tag)."""
+    ref = rec["Config"].get("Image") or rec["Image"]
+    try:
+        current = engine.images.resolve_id(ref)
+    except DockyardError:
+        current = None
+    return ref if current == rec["Image"] else rec["Image"]
 
 
 
@@ -39,12 +50,7 @@ def register(router: Router, engine: Engine) -> None:
     mgr = engine.containers
 
     def image_name(rec: dict[str, Any]) -> str:
-        ref = rec["Config"].get("Image") or rec["Image"]
-        try:
-            current = engine.images.resolve_id(ref)
-        except Exception:
-            current = None
-        return ref if current == rec["Image"] else rec["Image"]
+        return summary_image_name(engine, rec)
 
     async def create(req: Request) -> JSONResponse:
         body = await req.json()

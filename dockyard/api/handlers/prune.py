@@ -106,12 +106,8 @@ def _created(c: Container) -> float:
 
 
 def _image_name(engine: Engine, rec: dict[str, Any]) -> str:
-    ref = rec["Config"].get("Image") or rec["Image"]
-    try:
-        current = engine.images.resolve_id(ref)
-    except DockyardError:
-        current = None
-    return ref if current == rec["Image"] else rec["Image"]
+    from dockyard.api.handlers.containers import summary_image_name
+    return summary_image_name(engine, rec)
 
 
 def _chain_sizes(engine: Engine) -> dict[str, int]:
