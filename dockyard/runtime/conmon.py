@@ -126,9 +126,23 @@ def _read_sync(fd: int) -> bytes:
 
 
 def attach_socket(paths: ConmonPaths, cid: str) -> socket.socket:
+    """Connect to conmon's attach socket.
+
+    A unix socket path may hold 107 bytes; ``<exec_root>/sockets/<64-hex id>/attach`` passes
+    that with an exec root of 30 characters or more, so the folder is opened and the socket
+    reached through ``/proc/self/fd/<fd>/attach`` (as conmon itself binds it).
+    """
+    path = paths.attach_path(cid)
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
-        s.connect(paths.attach_path(cid))
+        if len(os.fsencode(path)) < 100:
+            s.connect(path)
+        else:
+            fd = os.open(os.path.dirname(path), os.O_PATH | os.O_DIRECTORY)
+            try:
+                s.connect(f"/proc/self/fd/{fd}/{os.path.basename(path)}")
+            finally:
+                os.close(fd)
     except OSError:
         s.close()
         raise
