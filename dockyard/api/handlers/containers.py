@@ -4,6 +4,7 @@ logs, attach, resize, rename (``/containers/...``)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import json
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
@@ -19,6 +20,8 @@ from dockyard.api.stream import mux_frame
 if TYPE_CHECKING:
     from dockyard.api.server import HijackedStream
     from dockyard.daemon.engine import Engine
+
+log = logging.getLogger("dockyard.api")
 
 __all__ = ["register", "summary_image_name"]
 
@@ -188,7 +191,9 @@ def register(router: Router, engine: Engine) -> None:
                 return
             try:
                 sock = await mgr.attach_socket(c)
-            except OSError:
+            except OSError as exc:
+                # the container did not start, or is gone: the stream ends with no output
+                log.info("attach to %s: %s", c.id[:12], exc)
                 await hs.close_write()
                 return
             await pump(sock, hs, tty=tty, stdin=stdin, stdout=stdout, stderr=stderr,
