@@ -35,4 +35,7 @@ if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
   .venv/bin/pip install -q -e '.[test]'
   touch "$stamp"
 fi
+# Bytecode ahead of time: where PYTHONDONTWRITEBYTECODE is set, every CLI call would
+# otherwise compile the modules it imports again (~45 ms of each `dockyard run`).
+.venv/bin/python -m compileall -q dockyard >/dev/null || true
 echo "setup: ready (.venv/bin/dockyard, .venv/bin/dockyardd)"

@@ -133,7 +133,9 @@ def attach_and_wait(ctx: Context, cid: str, *, tty: bool, stdin: bool, condition
     finally:
         sock.close()
     with waiting:
-        result = waiting.json() or {}
+        # the first JSON line is the answer: the daemon ends the chunked body a little
+        # later, and the exit status need not wait for that
+        result = next(waiting.iter_json(), None) or {}
     error = (result.get("Error") or {}).get("Message") if isinstance(result.get("Error"), dict) else None
     if error:
         raise StatusError(125, error)
