@@ -1,4 +1,5 @@
-"""Networking: Docker's bridge, host and none networks and user-defined bridges, on netavark.
+"""Networking: Docker's bridge, host and none networks, user-defined bridges, macvlan
+(netavark) and ipvlan (iproute2) networks.
 
 Modules, from the bottom up::
 
@@ -8,8 +9,10 @@ Modules, from the bottom up::
     catalog.py   the daemon's networks: builtins, create (validate + allocate), filters
     ports.py     PortBindings/PublishAllPorts → reserved host ports
     netns.py     bind-mounted network namespaces under <exec_root>/netns/
-    netavark.py  the bridge driver (interfaces, NAT, port forwarding, aardvark-dns)
-    firewall.py  this daemon's isolation / --internal / intra-bridge rules
+    netavark.py  the bridge and macvlan drivers (interfaces, NAT, port forwarding, aardvark-dns)
+    parent.py    macvlan/ipvlan options, their parent link, Docker's dm-<id> dummy parent
+    ipvlan.py    the ipvlan driver (iproute2: netavark 1.4 has none)
+    firewall.py  this daemon's isolation / --internal / intra-bridge rules (bridges only)
     etc.py       resolv.conf of running containers on connect/disconnect
     service.py   the container manager's hooks, endpoints, connect/disconnect
 

@@ -19,7 +19,7 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
 from dockyard.errors import Conflict, Forbidden, InvalidArgument, NotFound
-from dockyard.network import ipam
+from dockyard.network import ipam, parent
 from dockyard.network.model import bridge_of, new_network, subnet_of
 from dockyard.network.store import NetworkStore
 
@@ -115,11 +115,14 @@ class Catalog:
             self.write_claims()
 
     def own_bridges(self) -> list[str]:
-        return [bridge_of(r) for r in self.nets.values() if r["_dy"].get("bridge")]
+        return [bridge_of(r) for r in self.nets.values()
+                if r["Driver"] == "bridge" and r["_dy"].get("bridge")]
 
-    def taken(self, exclude: str | None = None) -> list[IPv4Network]:
-        """Subnets a new network must not overlap: the host's, other daemons', ours."""
-        taken = ipam.host_subnets(exclude_devs=self.own_bridges()) + self.claims.others()
+    def taken(self, exclude: str | None = None, host: bool = True) -> list[IPv4Network]:
+        """Subnets a new network must not overlap: the host's (unless ``host`` is false:
+        a macvlan/ipvlan subnet *is* its parent's LAN), other daemons', ours."""
+        taken = ipam.host_subnets(exclude_devs=self.own_bridges()) if host else []
+        taken += self.claims.others()
         taken += [s for r in self.nets.values() if r["Id"] != exclude
                   for s in [subnet_of(r)] if s is not None]
         return taken
@@ -139,7 +142,7 @@ class Catalog:
         driver = body.get("Driver") or "bridge"
         if driver in ("host", "null"):
             raise Forbidden(f'only one instance of "{driver}" network is allowed')
-        if driver != "bridge":
+        if driver != "bridge" and driver not in parent.DRIVERS:
             raise NotFound(f'plugin "{driver}" not found')
         if body.get("EnableIPv6"):
             raise InvalidArgument("IPv6 networks are not supported by this engine")
@@ -149,6 +152,8 @@ class Catalog:
         cfg = configs[0] if configs else {}
         options = {str(k): str(v) for k, v in (body.get("Options") or {}).items()}
         net_id = secrets.token_hex(32)
+        if driver in parent.DRIVERS:
+            return self._create_lowlink(name, driver, body, cfg, options, net_id)
         br = options.get("com.docker.network.bridge.name") or f"dy{self.instance}-{net_id[:6]}"
         if not _BRIDGE_RE.match(br):
             raise InvalidArgument(f"invalid bridge name: {br}")
@@ -164,6 +169,38 @@ class Catalog:
                               labels=body.get("Labels") or {}, bridge=br, mtu=mtu,
                               net_id=net_id)
             rec["_dy"]["user_subnet"] = bool(cfg.get("Subnet"))
+            self.save(rec)
+            self.write_claims()
+        return rec
+
+    def _create_lowlink(self, name: str, driver: str, body: dict[str, Any],
+                        cfg: dict[str, Any], options: dict[str, str], net_id: str
+                        ) -> dict[str, Any]:
+        """A macvlan or ipvlan network (``dockyard.network.parent``): no bridge, no DNS."""
+        if body.get("Internal"):
+            raise InvalidArgument(f"--internal is not supported by the {driver} driver here")
+        link, mode = parent.validate(driver, options)
+        if link is not None:
+            parent.probe(driver, link, mode)
+        with self.claims.locked():
+            # a picked subnet still avoids the host's routes; a given one is the parent's LAN
+            subnet, gw, rng = _ipam_config(cfg, self.taken(host=not cfg.get("Subnet")))
+            dummy = link is None
+            if dummy:
+                link = parent.make_dummy(net_id)
+                try:
+                    parent.probe(driver, link, mode)
+                except BaseException:
+                    parent.delete_link(link)
+                    raise
+            assert link is not None
+            rec = new_network(name, driver, subnet=str(subnet), gateway=str(gw),
+                              ip_range=str(rng) if rng else None,
+                              attachable=bool(body.get("Attachable")), options=options,
+                              labels=body.get("Labels") or {}, mtu=parent.link_mtu(link),
+                              net_id=net_id)
+            rec["_dy"].update({"user_subnet": bool(cfg.get("Subnet")), "parent": link,
+                               "mode": mode, "dummy": dummy})
             self.save(rec)
             self.write_claims()
         return rec

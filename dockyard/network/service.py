@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from dockyard.errors import Conflict, Forbidden, InvalidArgument, NotFound
 from dockyard.errors import SystemError as DySystemError
-from dockyard.network import etc, ipam, netns, ports
+from dockyard.network import etc, ipam, ipvlan, netns, parent, ports
 from dockyard.network.catalog import Catalog
 from dockyard.network.firewall import Firewall
 from dockyard.network.model import (bridge_of, docker_mac, endpoint_settings, gateway_of,
@@ -231,10 +231,14 @@ class NetworkService:
             done: list[Endpoint] = []
             res: ports.Reservation | None = None
             try:
-                bindings = ports.parse_bindings(hc, exposed) if recs else []
+                bindings = (ports.parse_bindings(hc, exposed)
+                            if recs and recs[0][0]["Driver"] == "bridge" else [])
                 res = await asyncio.to_thread(ports.reserve, bindings)
                 for i, (rec, es) in enumerate(recs):
-                    mappings = res.netavark_mappings() if i == 0 else []
+                    # ports are published on the first network only, and only on a
+                    # bridge: a macvlan/ipvlan container is reached at its own address
+                    bridged = rec["Driver"] == "bridge"
+                    mappings = res.netavark_mappings() if i == 0 and bridged else []
                     done.append(await self._attach(c, rec, es, path, f"eth{i}", mappings))
                 await self._sync_firewall()
             except BaseException:
@@ -316,6 +320,16 @@ class NetworkService:
         # netavark names its iptables chains after a hash of the network's *name*, so the
         # name given to it is the network's id: every daemon on the host has a "bridge".
         subnet = subnet_of(rec)
+        if rec["Driver"] == "macvlan":
+            return {
+                "name": rec["Id"], "id": rec["Id"], "driver": "macvlan",
+                "network_interface": rec["_dy"]["parent"],
+                "subnets": [{"subnet": str(subnet), "gateway": str(gateway_of(rec))}],
+                "ipv6_enabled": False, "internal": False, "dns_enabled": False,
+                "options": {"mode": rec["_dy"]["mode"],
+                            "mtu": str(rec["_dy"].get("mtu") or 1500)},
+                "ipam_options": {"driver": "host-local"},
+            }
         return {
             "name": rec["Id"], "id": rec["Id"], "driver": "bridge",
             "network_interface": bridge_of(rec),
@@ -341,6 +355,9 @@ class NetworkService:
             ip = ipam.free_address(subnet, gw, range_of(rec), used)
         mac = (c.rec["_dy"].get("net_macs") or {}).get(rec["Id"]) or docker_mac(str(ip))
         aliases = list(es.get("Aliases") or [])
+        if rec["Driver"] == "ipvlan":
+            return await self._attach_ipvlan(c, rec, es, path, ifname, ip, subnet.prefixlen,
+                                             gw, aliases)
         options = {
             "container_id": c.id, "container_name": c.name, "port_mappings": mappings,
             "networks": {rec["Id"]: {"interface_name": ifname, "static_ips": [str(ip)],
@@ -373,6 +390,27 @@ class NetworkService:
                 await asyncio.sleep(0.3)
         iface = ((out.get(rec["Id"]) or {}).get("interfaces") or {}).get(ifname) or {}
         ep.mac = iface.get("mac_address") or mac
+        return self._endpoint_up(c, rec, es, ep)
+
+    async def _attach_ipvlan(self, c: Container, rec: dict[str, Any], es: dict[str, Any],
+                             path: str, ifname: str, ip: IPv4Address, prefix: int,
+                             gw: IPv4Address, aliases: list[str]) -> Endpoint:
+        """ipvlan through iproute2 (``dockyard.network.ipvlan``); no MAC of its own."""
+        ep = Endpoint(container=c.id, network=rec["Id"], ifname=ifname, ip=str(ip),
+                      prefix=prefix, gateway=str(gw), mac="",
+                      endpoint_id=secrets.token_hex(32), aliases=aliases, netns=path,
+                      options={"driver": "ipvlan"})
+        self.store.put_endpoint(ep)
+        try:
+            await ipvlan.setup(path, rec["_dy"]["parent"], rec["_dy"]["mode"], ifname, str(ip),
+                               prefix, str(gw))
+        except BaseException:
+            self.store.delete_endpoint(ep)
+            raise
+        return self._endpoint_up(c, rec, es, ep)
+
+    def _endpoint_up(self, c: Container, rec: dict[str, Any], es: dict[str, Any],
+                     ep: Endpoint) -> Endpoint:
         ep.state = "up"
         self.store.put_endpoint(ep)
         es.update({"NetworkID": rec["Id"], "EndpointID": ep.endpoint_id, "Gateway": ep.gateway,
@@ -387,6 +425,16 @@ class NetworkService:
 
     async def _detach(self, ep: Endpoint) -> None:
         """Tear one endpoint down (even if its namespace is gone) and release its lease."""
+        if ep.options.get("driver") == "ipvlan":
+            # nothing on the host side: the link lives (and dies) in the namespace
+            if netns.is_mounted(ep.netns):
+                try:
+                    await ipvlan.teardown(ep.netns, ep.ifname)
+                except Exception as exc:
+                    log.warning("teardown of %s on %s: %s", ep.container[:12],
+                                ep.network[:12], exc)
+            self._endpoint_gone(ep)
+            return
         temp = False
         if not netns.is_mounted(ep.netns):
             # netavark enters the namespace first: give it an empty one so the host side
@@ -400,6 +448,9 @@ class NetworkService:
         finally:
             if temp:
                 await asyncio.to_thread(netns.remove, ep.netns)
+        self._endpoint_gone(ep)
+
+    def _endpoint_gone(self, ep: Endpoint) -> None:
         self.store.delete_endpoint(ep)
         rec = self.nets.get(ep.network)
         if rec is not None:
@@ -408,9 +459,10 @@ class NetworkService:
                                   "type": rec["Driver"]})
 
     async def _sync_firewall(self) -> None:
+        # the DY chains are for bridges: macvlan/ipvlan traffic never crosses FORWARD
         active = sorted({(bridge_of(r), bool(r.get("Internal")))
                          for ep in self.store.endpoints() for r in [self.nets.get(ep.network)]
-                         if r is not None})
+                         if r is not None and r["Driver"] == "bridge"})
         if active == self._fw_state:
             return
         await asyncio.to_thread(self.firewall.sync, active)
@@ -520,6 +572,7 @@ class NetworkService:
                 raise Forbidden(f"error while removing network: network {rec['Name']} id "
                                 f"{rec['Id']} has active endpoints")
             self.catalog.delete(rec)
+            await asyncio.to_thread(parent.remove_dummy, rec)
         self.mgr.events.emit("network", "destroy", rec["Id"],
                              {"name": rec["Name"], "type": rec["Driver"]})
 
