@@ -18,7 +18,7 @@ from dockyard import reference
 from dockyard.digest import short_id
 from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.oci import image as oci
-from dockyard.store.content import ContentStore
+from dockyard.store.content import ContentStore, DigestMismatch
 from dockyard.store.metadata import Metadata
 from dockyard.store.snapshots import Snapshotter, chain_ids
 
@@ -208,6 +208,69 @@ class ImageService:
         elif snap.blob != blob:
             self.content.delete(blob)  # the same layer arrived compressed differently
         return LayerRef(snap.diff_id, snap.blob or blob, snap.media_type or media, snap.size)
+
+    def add_verified_layer(self, parent_chain: str | None, stream: BinaryIO, *,
+                           digest: str | None, diff_id: str) -> LayerRef:
+        """Unpack an untrusted blob as it is read from ``stream``, keeping it only if it is ``digest``.
+
+        For a pull: ``stream`` gives the bytes while they download, each read once. They go
+        to a content-store ingest (which hashes them) and through the decompressor into a
+        ``tmp-*`` snapshot at the same time. Only once the stream has ended does anything
+        become visible, in this order: the ingest must hash to ``digest`` and is committed
+        by rename, the snapshot is checked against ``diff_id`` and renamed and recorded,
+        and then the blob is set on it (its media type from its compression, as
+        ``add_layer``). A blob that is not ``digest`` raises
+        ``DigestMismatch`` (the stream is read to its end first, so a tampered blob that
+        also breaks the decompressor is still reported as a mismatch) and leaves neither
+        blob nor snapshot.
+
+        ``digest=None`` is for a digest the store cannot check (not sha256): the caller
+        verifies the bytes itself and ``stream`` must then end (EOF) only once they are
+        verified, and raise otherwise; the blob is kept under its sha256.
+        """
+        from dockyard.image.archive import detect_compression
+        from dockyard.image.unpack import apply_layer  # only the paths that unpack pay for it
+
+        writer = self.content.writer()
+        tee = _Tee(stream, writer)
+        blob: list[str] = []
+        new_blob: list[str] = []  # committed here and not in the store before
+
+        def verify() -> None:
+            tee.drain()
+            existed = digest is not None and self.content.exists(digest)
+            blob.append(writer.commit(expected=digest))  # DigestMismatch: the ingest is gone
+            if not existed:
+                new_blob.append(blob[0])
+
+        def apply(dest: str) -> tuple[str, int]:
+            try:
+                # The ingest hashes the blob: apply_layer need not hash it again.
+                result = apply_layer(tee, dest, hash_blob=False)
+            except Exception as exc:
+                tee.drain()  # a tampered blob is a mismatch, whatever broke first
+                if digest is not None and writer.digest != digest:
+                    raise DigestMismatch(f"digest mismatch: expected {digest}, "
+                                         f"got {writer.digest}") from exc
+                raise
+            verify()
+            return result.diff_id, result.size
+
+        try:
+            snap = self.snapshots.commit_layer(parent_chain, apply, diff_id=diff_id)
+            if not writer.done:  # the layer was already there: apply never ran
+                verify()
+        except BaseException:
+            writer.abort()
+            for b in new_blob:  # verified, but its snapshot failed (a diff_id mismatch)
+                self.content.delete(b)
+            raise
+        media = _media_type(detect_compression(tee.head))
+        if not snap.blob:
+            self.snapshots.set_blob(snap.chain_id, blob[0], media)
+        elif snap.blob != blob[0]:
+            self.content.delete(blob[0])  # the same layer arrived compressed differently
+        return LayerRef(snap.diff_id, snap.blob or blob[0], snap.media_type or media, snap.size)
 
     def tag(self, image_id: str, ref: str) -> None:
         parsed = reference.parse(ref)

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import io
 import os
 import shutil
 import stat
@@ -84,6 +85,7 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _MAX_SYMLINK_HOPS = 40  # the kernel's own limit (MAXSYMLINKS)
 _COPY_CHUNK = 1 << 20
+_READ_CHUNK = 1 << 20  # what tarfile's 10 KiB reads are served from (see _Chunked)
 _Path = tuple[str, ...]
 
 
@@ -113,15 +115,20 @@ def apply_layer(
     subdir: str = "",
     owner: tuple[int, int] | None = None,
     no_overwrite_dir_nondir: bool = False,
+    hash_blob: bool = True,
 ) -> LayerStats:
     """Unpack the layer tar read from ``stream`` into the directory ``dest``.
 
     Streams: the tar is read once, in order, never held in memory. See the module
-    docstring for the safety and error contracts.
+    docstring for the safety and error contracts. ``hash_blob=False`` skips hashing the
+    bytes as read (``LayerStats.digest`` is then ``""``): for a caller whose stream
+    already hashes them (a content-store ingest); the diff_id is always computed.
     """
     if whiteout_mode not in ("overlay", "delete", "none"):
         raise InvalidArgument(f"unknown whiteout mode: {whiteout_mode!r}")
     raw = HashingReader(stream)
+    if not hash_blob:
+        raw.hash = _NO_HASH  # type: ignore[assignment]
     plain = open_decompressed(raw, compression)
     try:
         root_fd = os.open(dest, _DIR_FLAGS)
@@ -141,7 +148,7 @@ def apply_layer(
         os.close(root_fd)
     return LayerStats(
         diff_id=plain.hexdigest(),
-        digest=raw.hexdigest(),
+        digest=raw.hexdigest() if hash_blob else "",
         size=applier.size,
         compressed_size=raw.count,
         uncompressed_size=plain.count,
@@ -149,9 +156,41 @@ def apply_layer(
     )
 
 
+class _NoHash:
+    """Stands in for a hash nobody asked for (``hash_blob=False``)."""
+
+    def update(self, data: bytes) -> None:
+        pass
+
+
+_NO_HASH = _NoHash()
+
+
+class _Chunked(io.RawIOBase):
+    """The decompressed stream read 1 MiB at a time (wrapped in an ``io.BufferedReader``).
+
+    tarfile's stream mode reads 10 KiB at a time; straight from the decompressor each of
+    those reads is a decompress, a crc32 and a sha256 call, and each releases and retakes
+    the GIL: with a download and other layers running, every retake can wait for another
+    thread's switch interval. Behind a buffer those small reads are memory copies.
+    """
+
+    def __init__(self, inner: HashingReader) -> None:
+        self._inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._inner.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
 def _apply_members(plain: HashingReader, applier: _Applier) -> None:
+    src = io.BufferedReader(_Chunked(plain), _READ_CHUNK)
     try:
-        tar = tarfile.open(fileobj=plain, mode="r|", encoding="utf-8", errors="surrogateescape")  # type: ignore[call-overload]
+        tar = tarfile.open(fileobj=src, mode="r|", encoding="utf-8", errors="surrogateescape")  # type: ignore[call-overload]
     except tarfile.ReadError as exc:
         if plain.count == 0:  # a zero-byte layer is an empty layer (as Go's tar reader sees it)
             return

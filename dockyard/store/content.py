@@ -32,7 +32,11 @@ from typing import BinaryIO, Iterator
 from dockyard import digest as digests
 from dockyard.errors import InvalidArgument, NotFound
 
-__all__ = ["ContentStore", "Writer"]
+__all__ = ["ContentStore", "DigestMismatch", "Writer"]
+
+
+class DigestMismatch(InvalidArgument):
+    """What was written does not hash to the digest the commit expected (nothing is stored)."""
 
 
 class Writer:
@@ -51,15 +55,28 @@ class Writer:
         self._hash.update(data)
         self.size += len(data)
 
+    @property
+    def digest(self) -> digests.Digest:
+        """The digest of what was written so far."""
+        return digests.Digest("sha256:" + self._hash.hexdigest())
+
+    @property
+    def done(self) -> bool:
+        """Committed or aborted: nothing more can be written."""
+        return self._done
+
     def commit(self, expected: str | None = None) -> digests.Digest:
-        """Verify, fsync and publish the blob; returns its digest."""
+        """Verify, fsync and publish the blob; returns its digest.
+
+        A mismatch with ``expected`` aborts the ingest and raises ``DigestMismatch``.
+        """
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
         actual = digests.Digest("sha256:" + self._hash.hexdigest())
         if expected is not None and expected != actual:
             self.abort()
-            raise InvalidArgument(f"digest mismatch: expected {expected}, got {actual}")
+            raise DigestMismatch(f"digest mismatch: expected {expected}, got {actual}")
         target = self._store.path(actual)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self.path, target)

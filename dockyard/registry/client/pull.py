@@ -7,14 +7,15 @@ The order of a pull, and why nothing unverified is ever stored:
    request's ``platform``). Manifests fetched by digest are hashed and compared.
 2. fetch the *config* (verified): the image ID is its digest, its ``rootfs.diff_ids``
    give the chain ids, so layers already unpacked here are "Already exists".
-3. *download* the missing layers, up to 3 at a time, each to a temp file while it is
-   hashed; a blob whose bytes do not match its digest is deleted and the pull fails
-   ("filesystem layer verification failed for digest …") before it reaches the store.
-4. *extract* each verified layer (2 at a time; a snapshot is a directory of its own, so
-   a layer need not wait for the one below): ``ImageService.add_layer`` keeps the blob in
-   the content store and unpacks it, refusing a tar whose diff_id differs from the
-   config's. A failed pull removes the snapshots it made that no image needs.
-5. *create* the image row and tag it, then record the ``repo@digest`` (RepoDigests) —
+3. *download* the missing layers, up to 3 at a time, and *extract* each while it
+   arrives (a snapshot is a directory of its own, so a layer need not wait for the one
+   below): ``ImageService.add_verified_layer`` writes the bytes to a content-store
+   ingest, which hashes them, and unpacks them into a temporary snapshot. Only a blob
+   that hashes to its digest is committed (by rename), and only then is the snapshot
+   checked against the config's diff_id and committed; otherwise both are dropped and
+   the pull fails ("filesystem layer verification failed for digest …"). A failed pull
+   also removes the snapshots it made that no image needs.
+4. *create* the image row and tag it, then record the ``repo@digest`` (RepoDigests) —
    only after every layer is in place, so a failed pull leaves no image behind.
 
 Blobs' source repositories are remembered (metadata ``kv``, scope ``distribution``) so a
@@ -26,19 +27,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
-import shutil
-import tempfile
+import queue
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dockyard import reference
-from dockyard.errors import DockyardError, Forbidden, InvalidArgument, NotFound, Unauthorized
+from dockyard.errors import (DockyardError, Forbidden, InvalidArgument, NotFound, Unauthorized,
+                             Unavailable)
 from dockyard.oci import image as oci
 from dockyard.registry.client.auth import Credentials
 from dockyard.registry.client.progress import Progress, short
-from dockyard.registry.client.transport import Transport
+from dockyard.registry.client.transport import Transport, VerificationError
+from dockyard.store.content import DigestMismatch
 from dockyard.store.snapshots import chain_ids
 
 if TYPE_CHECKING:
@@ -54,7 +57,6 @@ _LAYER_TYPES = {
     oci.MEDIA_OCI_LAYER_GZIP, oci.MEDIA_OCI_LAYER_ZSTD,
 }
 MAX_DOWNLOADS = 3
-MAX_EXTRACTS = 2
 _REPORT_EVERY = 1 << 20
 _KV_SCOPE = "distribution"
 
@@ -129,7 +131,7 @@ def _wrap_resolve_error(exc: DockyardError, ref: reference.Reference) -> Dockyar
 
 
 class _CountingReader:
-    """Reads a file for ``add_layer`` and reports how far it got ("Extracting")."""
+    """Reads a layer's bytes for the unpacking and reports how far it got ("Extracting")."""
 
     def __init__(self, f: BinaryIO, report: Any) -> None:
         self._f = f
@@ -154,7 +156,8 @@ async def pull(images: ImageService, ref: reference.Reference, progress: Progres
     """Pull ``ref`` into ``images``, writing Docker's progress messages to ``progress``.
 
     ``final_status=False`` leaves out the "Status: …" line (an all-tags pull writes one
-    for the repository at the end).
+    for the repository at the end). ``tmp_dir`` is no longer used: layers stream into the
+    content store's ingest.
     """
     want = parse_platform(platform)
     path = ref.path
@@ -196,7 +199,7 @@ async def pull(images: ImageService, ref: reference.Reference, progress: Progres
                 raise InvalidArgument(f"unsupported layer media type {desc.get('mediaType')!r}")
         image_id = "sha256:" + hashlib.sha256(raw_cfg).hexdigest()
         chains = chain_ids(diff_ids)
-        await _fetch_layers(images, t, path, layers, diff_ids, chains, progress, tmp_dir)
+        await _fetch_layers(images, t, path, layers, diff_ids, chains, progress)
 
     tag_ref = None if ref.digest else ref.with_tag(target)
     previous = images.resolve_id(str(tag_ref)) if tag_ref else (
@@ -270,12 +273,15 @@ async def inspect_remote(ref: reference.Reference, *, creds: Credentials | None 
 
 
 async def _fetch_layers(images: ImageService, t: Transport, path: str, layers: list[dict[str, Any]],
-                        diff_ids: list[str], chains: list[str], progress: Progress,
-                        tmp_dir: str) -> None:
-    """Download missing layers (3 at a time) and unpack each once it is verified (2 at a time).
+                        diff_ids: list[str], chains: list[str], progress: Progress) -> None:
+    """Download missing layers (3 at a time), each unpacked while it arrives.
 
-    Layers unpack independently of each other (a snapshot is its own directory; its
-    parent is only part of its name), so a layer need not wait for the one below.
+    A layer's bytes go from the socket through a ``_Pipe`` to a thread of its own that
+    writes them to a content-store ingest and unpacks them into a temporary snapshot
+    (``ImageService.add_verified_layer``); the blob and the snapshot become visible only
+    once the whole blob hashes to its digest. Layers unpack independently of each other
+    (a snapshot is its own directory; its parent is only part of its name), so a layer
+    need not wait for the one below.
     """
     missing = [i for i, c in enumerate(chains) if images.snapshots.get(c) is None]
     # Once a layer is missing every layer above it is too (their chains include it).
@@ -286,39 +292,65 @@ async def _fetch_layers(images: ImageService, t: Transport, path: str, layers: l
                         id=short(desc["digest"]))
     if not todo:
         return
-    work = tempfile.mkdtemp(prefix="pull-", dir=tmp_dir)
     downloads = asyncio.Semaphore(MAX_DOWNLOADS)
-    extracts = asyncio.Semaphore(MAX_EXTRACTS)
     loop = asyncio.get_running_loop()
+    # Own threads: an unpacking thread blocks on its pipe, so it must not hold a thread of
+    # the default pool that the download feeding it may need.
+    unpackers = ThreadPoolExecutor(max_workers=MAX_DOWNLOADS, thread_name_prefix="pull-unpack")
     running: list[asyncio.Future[None]] = []
     created: list[int] = []
 
-    def extract(i: int, dest: str, lid: str, total: int | None) -> None:
+    def extract(i: int, pipe: _Pipe, lid: str, total: int | None) -> None:
         def report(n: int) -> None:
             loop.call_soon_threadsafe(progress.bytes, lid, "Extracting", n, total)
 
-        with open(dest, "rb") as f:
-            images.add_layer(chains[i - 1] if i else None,
-                             _CountingReader(f, report),  # type: ignore[arg-type]
-                             diff_id=diff_ids[i])
+        digest = layers[i]["digest"]
+        try:
+            # The content store checks sha256 itself; fetch() checks any other algorithm.
+            images.add_verified_layer(chains[i - 1] if i else None,
+                                      _CountingReader(pipe, report),  # type: ignore[arg-type]
+                                      digest=digest if digest.startswith("sha256:") else None,
+                                      diff_id=diff_ids[i])
+        except DigestMismatch as exc:
+            raise VerificationError("filesystem layer verification failed for digest "
+                                    f"{layers[i]['digest']}") from exc
+        finally:
+            pipe.abandon()  # a download still feeding it must not wait for room
         created.append(i)
 
     async def fetch(i: int) -> None:
         desc = layers[i]
         lid, total = short(desc["digest"]), int(desc.get("size") or 0) or None
-        dest = os.path.join(work, f"layer-{i}")
         if downloads.locked():
             progress.status("Waiting", id=lid)
         async with downloads:
-            await t.download(path, desc["digest"], dest,
-                             on_progress=lambda n: progress.bytes(lid, "Downloading", n, total))
-        progress.status("Verifying Checksum", id=lid)
-        progress.status("Download complete", id=lid)
-        async with extracts:
-            fut = loop.run_in_executor(None, extract, i, dest, lid, total)
+            pipe = _Pipe()
+            fut = loop.run_in_executor(unpackers, extract, i, pipe, lid, total)
             running.append(fut)
-            await asyncio.shield(fut)  # a thread cannot be cancelled: let it finish
-        os.unlink(dest)
+            alg = desc["digest"].split(":", 1)[0]
+            other = None if alg == "sha256" else _new_hash(alg, desc["digest"])
+
+            def put(chunks: list[bytes]) -> None:
+                if other is not None:
+                    for c in chunks:
+                        other.update(c)
+                pipe.put(chunks)
+
+            try:
+                await t.stream_blob(
+                    path, desc["digest"], lambda chunks: asyncio.to_thread(put, chunks),
+                    on_progress=lambda n: progress.bytes(lid, "Downloading", n, total))
+                if other is not None and f"{alg}:{other.hexdigest()}" != desc["digest"]:
+                    raise VerificationError("filesystem layer verification failed for digest "
+                                            f"{desc['digest']}")
+                pipe.close()  # only now does the unpacking see the end of the blob
+            except BaseException as exc:
+                pipe.close(exc)
+                await asyncio.gather(fut, return_exceptions=True)  # a thread cannot be cancelled
+                raise
+            progress.status("Verifying Checksum", id=lid)
+            progress.status("Download complete", id=lid)
+            await asyncio.shield(fut)
         progress.status("Pull complete", id=lid)
 
     tasks = [asyncio.create_task(fetch(i)) for i in todo]
@@ -332,7 +364,73 @@ async def _fetch_layers(images: ImageService, t: Transport, path: str, layers: l
         await asyncio.to_thread(_discard, images, [chains[i] for i in sorted(created)])
         raise
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        unpackers.shutdown(wait=False)
+
+
+def _new_hash(alg: str, digest: str) -> Any:
+    try:
+        return hashlib.new(alg)
+    except ValueError as exc:
+        raise InvalidArgument(f"unsupported digest algorithm: {digest}") from exc
+
+
+class _Pipe:
+    """A blob's bytes from the download (``put``) to the thread unpacking it (``read``).
+
+    At most ``limit`` batches wait in it, so a slow unpack slows the download instead of
+    filling memory. ``close()`` marks the end; ``close(exc)`` makes ``read`` raise ``exc``
+    (the download failed: the layer must not look complete). The reader calls
+    ``abandon()`` when it is done, so a ``put`` never waits on a reader that is gone.
+    """
+
+    def __init__(self, limit: int = 8) -> None:
+        self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(limit)
+        self._buf = b""
+        self._pos = 0
+        self._end: BaseException | bool = False
+        self._abandoned = threading.Event()
+
+    def put(self, chunks: list[bytes]) -> None:
+        self._offer(b"".join(chunks))
+
+    def close(self, exc: BaseException | None = None) -> None:
+        if exc is not None and not isinstance(exc, Exception):
+            exc = Unavailable(f"download stopped: {type(exc).__name__}")
+        self._offer(exc)
+
+    def _offer(self, item: bytes | BaseException | None) -> None:
+        while not self._abandoned.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def abandon(self) -> None:
+        self._abandoned.set()
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            parts = []
+            while chunk := self.read(1 << 20):
+                parts.append(chunk)
+            return b"".join(parts)
+        if self._pos >= len(self._buf):
+            if self._end is True:
+                return b""
+            if isinstance(self._end, BaseException):
+                raise self._end
+            item = self._queue.get()
+            if item is None:
+                self._end = True
+                return b""
+            if isinstance(item, BaseException):
+                self._end = item
+                raise item
+            self._buf, self._pos = item, 0
+        data = self._buf[self._pos:self._pos + n]
+        self._pos += len(data)
+        return data
 
 
 def _discard(images: ImageService, chains: list[str]) -> None:

@@ -12,7 +12,7 @@ Vocabulary:
   adds that repository's ``pull`` scope and fetches a new token).
 - *retry*: idempotent requests (GET/HEAD) are retried on connection failures and 5xx/429
   with back-off; a blob download cut short resumes with ``Range: bytes=<have>-``
-  (and starts over if the registry ignores the range and sends 200).
+  (and skips what it already has if the registry ignores the range and sends 200).
 
 Example::
 
@@ -29,7 +29,7 @@ import ipaddress
 import json
 import logging
 import os
-from collections.abc import AsyncIterable, Callable, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -45,6 +45,8 @@ log = logging.getLogger("dockyard.registry.client")
 #: A callable giving a fresh body each time (so a request can be re-sent after a 401).
 BodyFactory = Callable[[], "bytes | AsyncIterable[bytes]"]
 ProgressFn = Callable[[int], None]
+#: Takes the next chunks of a blob (``stream_blob``); awaited before more are read.
+SinkFn = Callable[[list[bytes]], Awaitable[None]]
 
 _BODILESS = {401: "unauthorized: authentication required",
              403: "denied: requested access to the resource is denied"}
@@ -336,54 +338,73 @@ class Transport:
         """
         alg = digest.split(":", 1)[0]
         hasher = hashlib.new(alg)
-        have = 0
-        failures = 0
         with open(dest, "wb") as f:
-            while True:
-                headers = {"Range": f"bytes={have}-"} if have else {}
-                resp = await self.request("GET", f"/v2/{repo}/blobs/{digest}", headers=headers)
-                pending: list[bytes] = []
-                size = 0
-                try:
-                    if resp.status == 200 and have:
-                        f.seek(0)
-                        f.truncate()
-                        hasher, have = hashlib.new(alg), 0  # the registry ignored Range
-                    elif resp.status not in (200, 206):
-                        raise registry_error(resp.status, await resp.read(), f"GET blob {digest}")
-                    async for chunk in resp.content.iter_chunked(_CHUNK):
-                        pending.append(chunk)
-                        size += len(chunk)
-                        if size >= _CHUNK:
-                            await asyncio.to_thread(_write, f, hasher, pending)
-                            have += size
-                            pending, size = [], 0
-                            if on_progress:
-                                on_progress(have)
-                    if pending:
-                        await asyncio.to_thread(_write, f, hasher, pending)
-                        have += size
-                        if on_progress:
-                            on_progress(have)
-                    break
-                except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError,
-                        asyncio.TimeoutError) as exc:
-                    if pending:  # keep what did arrive: the retry asks for the rest
-                        await asyncio.to_thread(_write, f, hasher, pending)
-                        have += size
-                    failures += 1
-                    if failures >= _ATTEMPTS:
-                        raise Unavailable(f"download of {digest} failed: {exc}") from exc
-                    log.info("download of %s cut at %d bytes (%s): resuming", digest, have, exc)
-                    await asyncio.sleep(min(0.25 * 2 ** failures, 4))
-                finally:
-                    resp.release()
+            have = await self.stream_blob(
+                repo, digest, lambda chunks: asyncio.to_thread(_write, f, hasher, chunks),
+                on_progress=on_progress)
             await asyncio.to_thread(f.flush)
         actual = f"{alg}:{hasher.hexdigest()}"
         if actual != digest:
             os.unlink(dest)
             raise VerificationError(f"filesystem layer verification failed for digest {digest}")
         return have
+
+    async def stream_blob(self, repo: str, digest: str, sink: SinkFn, *,
+                          on_progress: ProgressFn | None = None) -> int:
+        """Hand a blob's bytes, in order and about 1 MiB at a time, to ``sink``; resume cut downloads.
+
+        Every byte reaches ``sink`` exactly once: a resumed request asks for ``Range:
+        bytes=<have>-``, and when the registry ignores it (200, the whole blob again) the
+        first ``have`` bytes of the new reply are skipped. Nothing here checks the digest:
+        the caller hashes what ``sink`` got (the blob is untrusted until it does). Returns
+        the byte count.
+        """
+        have = 0
+        failures = 0
+        while True:
+            headers = {"Range": f"bytes={have}-"} if have else {}
+            resp = await self.request("GET", f"/v2/{repo}/blobs/{digest}", headers=headers)
+            pending: list[bytes] = []
+            size = 0
+            skip = 0
+            try:
+                if resp.status == 200 and have:
+                    skip = have  # the registry ignored Range: drop what we already have
+                elif resp.status not in (200, 206):
+                    raise registry_error(resp.status, await resp.read(), f"GET blob {digest}")
+                async for chunk in resp.content.iter_chunked(_CHUNK):
+                    if skip:
+                        cut = min(skip, len(chunk))
+                        skip -= cut
+                        chunk = chunk[cut:]
+                        if not chunk:
+                            continue
+                    pending.append(chunk)
+                    size += len(chunk)
+                    if size >= _CHUNK:
+                        await sink(pending)
+                        have += size
+                        pending, size = [], 0
+                        if on_progress:
+                            on_progress(have)
+                if pending:
+                    await sink(pending)
+                    have += size
+                    if on_progress:
+                        on_progress(have)
+                return have
+            except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError,
+                    asyncio.TimeoutError) as exc:
+                if pending:  # keep what did arrive: the retry asks for the rest
+                    await sink(pending)
+                    have += size
+                failures += 1
+                if failures >= _ATTEMPTS:
+                    raise Unavailable(f"download of {digest} failed: {exc}") from exc
+                log.info("download of %s cut at %d bytes (%s): resuming", digest, have, exc)
+                await asyncio.sleep(min(0.25 * 2 ** failures, 4))
+            finally:
+                resp.release()
 
 
 def _write(f: Any, hasher: Any, chunks: list[bytes]) -> None:
