@@ -10,23 +10,9 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 
 from engine_helpers import Daemon, docker
 
-
-@pytest.fixture
-def crash_daemon():
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
-    d = Daemon().start()
-    d.bootstrap_busybox()
-    try:
-        yield d
-    finally:
-        if d.proc is None:
-            d.start()
-        d.stop()
 
 
 def _big_tar(path: Path, seed: int) -> Path:
@@ -44,8 +30,8 @@ def _big_tar(path: Path, seed: int) -> Path:
     return path
 
 
-def test_kill9_during_imports_and_creates(crash_daemon: Daemon, tmp_path: Path) -> None:
-    d = crash_daemon
+def test_kill9_during_imports_and_creates(own_daemon: Daemon, tmp_path: Path) -> None:
+    d = own_daemon
     tars = [_big_tar(tmp_path / f"t{i}.tar", i) for i in range(3)]
     for round_ in range(3):
         threads = []

@@ -6,24 +6,9 @@ import json
 import os
 import time
 
-import pytest
 
 from engine_helpers import Daemon, docker
 
-
-@pytest.fixture
-def own_daemon():
-    """A daemon of its own: this test kills it."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
-    d = Daemon().start()
-    d.bootstrap_busybox()
-    try:
-        yield d
-    finally:
-        if d.proc is None:
-            d.start()
-        d.stop()
 
 
 def test_kill9_keeps_containers_and_readopts(own_daemon: Daemon) -> None:

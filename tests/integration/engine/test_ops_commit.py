@@ -190,22 +190,9 @@ def test_commit_change_without_builder_is_refused_cleanly(daemon: Daemon, name: 
 # -- kill -9 mid-commit ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def crash_daemon():
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
-    d = Daemon().start()
-    d.bootstrap_busybox()
-    try:
-        yield d
-    finally:
-        if d.proc is None:
-            d.start()
-        d.stop()
 
-
-def test_kill9_during_commit(crash_daemon: Daemon) -> None:
-    d = crash_daemon
+def test_kill9_during_commit(own_daemon: Daemon) -> None:
+    d = own_daemon
     # a big upper dir (48 MiB of incompressible data) and a running container to pause
     docker(d, "run", "-d", "--name", "big", "busybox", "sh", "-c",
            "mkdir /data; for i in $(seq 1 48); do "

@@ -289,19 +289,6 @@ def test_diff_cli_and_sdk(daemon: Daemon, client, running: str, stopped: str) ->
 # -- kill -9 during a cp into a container ----------------------------------------------------------
 
 
-@pytest.fixture
-def crash_daemon():
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
-    d = Daemon().start()
-    d.bootstrap_busybox()
-    try:
-        yield d
-    finally:
-        if d.proc is None:
-            d.start()
-        d.stop()
-
 
 def _big_upload(n: int = 40) -> bytes:
     rnd = random.Random(7)
@@ -309,8 +296,8 @@ def _big_upload(n: int = 40) -> bytes:
                 [(f"big/f{i}", rnd.randbytes(512 * 1024), None) for i in range(n)])
 
 
-def test_kill9_during_cp_put(crash_daemon: Daemon) -> None:
-    d = crash_daemon
+def test_kill9_during_cp_put(own_daemon: Daemon) -> None:
+    d = own_daemon
     docker(d, "create", "--name", "cps", "busybox", "sh", "-c", "cat /etc/passwd >/dev/null; echo ok",
            check=True)
     docker(d, "run", "-d", "--name", "cpr", "busybox", "sleep", "300", check=True)

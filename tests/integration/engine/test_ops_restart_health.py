@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import docker as docker_sdk
-import pytest
 
 from engine_helpers import Daemon, docker
 
@@ -71,19 +69,6 @@ def test_restart_and_rm_conflict(daemon: Daemon) -> None:
     r = docker(daemon, "run", "--rm", "--restart", "always", "busybox", "true")
     assert r.returncode != 0 and "cannot specify both --restart and --rm" in r.stderr
 
-
-@pytest.fixture
-def own_daemon():
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
-    d = Daemon().start()
-    d.bootstrap_busybox()
-    try:
-        yield d
-    finally:
-        if d.proc is None:
-            d.start()
-        d.stop()
 
 
 def test_policies_across_daemon_restart(own_daemon: Daemon) -> None:

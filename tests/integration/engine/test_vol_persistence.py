@@ -7,25 +7,10 @@ import json
 import os
 import time
 
-import pytest
 
 from engine_helpers import Daemon, docker
 from vol_helpers import volume_mounts, volume_names
 
-
-@pytest.fixture
-def own_daemon():
-    """A daemon of its own: these tests restart and kill it."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
-    d = Daemon().start()
-    d.bootstrap_busybox()
-    try:
-        yield d
-    finally:
-        if d.proc is None:
-            d.start()
-        d.stop()
 
 
 def _run(d: Daemon, *args: str) -> str:
