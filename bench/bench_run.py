@@ -45,7 +45,7 @@ import traceback
 from pathlib import Path
 
 from hostprocs import (CGROUP_ROOT, BenchError, Mem, Section, api, busybox_tar, descendants,
-                       kill_matching, mem_of, processes, remove_cgroup_tree, run,
+                       kill_matching, mem_of, processes, remove_cgroup_tree, remove_empty_dirs, run,
                        runc_delete_all, say, spawn_daemon, stop_daemon, unmount_under, wait_ping)
 from measure import (Client, MemResult, Results, Timing, breakdown, client_startup,
                      measure_containers, pct, remove_all, runc_floor, timed)
@@ -213,24 +213,6 @@ def section_docker(args: argparse.Namespace, work: Path, res: Results, sec: Sect
                                                          daemon_pids, work)
     except BenchError as exc:
         say(f"  memory per container failed: {exc}")
-
-
-def remove_empty_dirs(dirs: list[Path]) -> None:
-    """rmdir what we created, children listed first - unless another Docker now uses them."""
-    if not dirs:
-        return
-    others = sorted({p.comm for p in processes().values()
-                     if p.comm in ("dockerd", "containerd", "containerd-shim")})
-    if others:
-        say(f"  leaving {', '.join(map(str, dirs))}: another {'/'.join(others)} runs now")
-        return
-    for d in dirs:
-        try:
-            d.rmdir()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            say(f"  warning: cannot remove {d}: {exc}")
 
 
 def section_podman(args: argparse.Namespace, work: Path, res: Results, sec: Section) -> None:

@@ -102,14 +102,8 @@ def _show(ctx: Context, messages: Any, quiet: bool) -> None:
 
 # --- pull / push ----------------------------------------------------------------------------------
 
-def _pull_flags(fs: FlagSet) -> None:
-    fs.add("all-tags", "a", bool, help="Download all tagged images in the repository")
-    fs.add("disable-content-trust", None, bool, default=True, help="Skip image verification")
-    fs.add("platform", None, str, help="Set platform if server is multi-platform capable")
-    fs.add("quiet", "q", bool, help="Suppress verbose output")
-
-
-def _pull(ctx: Context, opts: Options) -> int:
+def _tagged_name(ctx: Context, opts: Options) -> str:
+    """The NAME argument of pull/push checked, with docker's default tag when it has none."""
     name = opts.args[0]
     check_reference(name)
     if opts.all_tags and _has_tag(name):
@@ -118,6 +112,18 @@ def _pull(ctx: Context, opts: Options) -> int:
         if not opts.quiet:
             ctx.print("Using default tag: latest")
         name += ":latest"
+    return name
+
+
+def _pull_flags(fs: FlagSet) -> None:
+    fs.add("all-tags", "a", bool, help="Download all tagged images in the repository")
+    fs.add("disable-content-trust", None, bool, default=True, help="Skip image verification")
+    fs.add("platform", None, str, help="Set platform if server is multi-platform capable")
+    fs.add("quiet", "q", bool, help="Suppress verbose output")
+
+
+def _pull(ctx: Context, opts: Options) -> int:
+    name = _tagged_name(ctx, opts)
     if "@" in name:
         image, tag = name, None
     elif opts.all_tags:
@@ -142,14 +148,7 @@ def _push_flags(fs: FlagSet) -> None:
 
 
 def _push(ctx: Context, opts: Options) -> int:
-    name = opts.args[0]
-    check_reference(name)
-    if opts.all_tags and _has_tag(name):
-        raise StatusError(1, "tag can't be used with --all-tags/-a")
-    if not opts.all_tags and not _has_tag(name):
-        if not opts.quiet:
-            ctx.print("Using default tag: latest")
-        name += ":latest"
+    name = _tagged_name(ctx, opts)
     if opts.all_tags:
         repo, tag = name, None
     else:
