@@ -21,8 +21,9 @@ Run by hand as root; CI never runs it. What is timed, per run:
 The issue's target: dockyard's pull throughput >= 1.5x Docker's.
 
 The registry is dockyard's own server (``python -m dockyard.registry.server``) with fresh
-storage for every push. The image is an OCI layout of gzip layers of random bytes, built
-once (bench/registry_server.py's ``build_layout``). Prints MB/s (compressed bytes over
+storage for every push. The image is an OCI layout of gzip layers, built once
+(bench/registry_server.py's ``build_layout``): random bytes (``--content random``), or the
+host's own files under /usr, gzip -6 (``--content files``). Prints MB/s (compressed bytes over
 wall time) and dockyard's ratio to skopeo (higher is better for dockyard). Everything runs
 under a fresh /tmp directory, every process is stopped by pid, mounts left under it are
 unmounted and the directory removed.
@@ -47,7 +48,7 @@ sys.path.insert(0, str(BENCH))
 
 from engines import start_dockerd, start_dockyardd  # noqa: E402
 from hostprocs import BenchError, Section, UnixHTTP, api  # noqa: E402
-from registry_server import Server, build_layout  # noqa: E402
+from registry_server import CONTENTS, Server, build_layout  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 DOCKER_CGROUP_PARENT = "dockyard-bench-regclient-docker"
@@ -164,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size-mb", type=int, default=300)
     p.add_argument("--layers", type=int, default=6)
     p.add_argument("--runs", type=int, default=1)
+    p.add_argument("--content", choices=CONTENTS, default="random",
+                   help="random: incompressible layers; files: the host's /usr files, gzip -6")
     p.add_argument("--timeout", type=float, default=600, help="seconds allowed for one transfer")
     p.add_argument("--clients", default="skopeo,dockyard,docker",
                    help="comma-separated subset of skopeo,dockyard,docker (skopeo always fills "
@@ -188,11 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     sec.defer("remove workdir", lambda: shutil.rmtree(root, ignore_errors=True))
     try:
         started = time.perf_counter()
-        size = build_layout(root / "layout", args.size_mb, args.layers)
+        size = build_layout(root / "layout", args.size_mb, args.layers, args.content)
         _skopeo(args.timeout, f"oci:{root / 'layout'}:v1", f"dir:{root / 'image'}")
         shutil.rmtree(root / "layout")
         mb = size / 1e6
-        print(f"image: {args.layers} layers, {mb:.0f} MB (built in {time.perf_counter() - started:.1f}s)")
+        print(f"image: {args.layers} layers of {args.content}, {mb:.0f} MB (built in {time.perf_counter() - started:.1f}s)")
         engines: dict[str, str] = {}
         if "dockyard" in clients:
             engines["dockyard"] = start_dockyardd(root / "dockyard", sec, args.dockyardd,

@@ -26,6 +26,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,20 +36,72 @@ def _sha(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def build_layout(path: Path, total_mb: int, layers: int) -> int:
-    """Write an OCI layout with ``layers`` gzip layers totalling about ``total_mb`` MB; return its byte size."""
+CONTENTS = ("random", "files")
+HOST_TREES = ("/usr/lib", "/usr/share", "/usr/bin", "/usr/sbin", "/usr/libexec")
+
+
+def _random_layer(i: int, size: int) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        info = tarfile.TarInfo(f"layer{i}/payload.bin")
+        info.size = size
+        tar.addfile(info, io.BytesIO(os.urandom(size)))
+    return raw.getvalue()
+
+
+def _host_entries() -> Iterator[Path]:
+    """The host's files under HOST_TREES, sorted: the same walk gives the same layers."""
+    for top in HOST_TREES:
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames.sort()
+            yield Path(dirpath)
+            for name in sorted(filenames):
+                yield Path(dirpath) / name
+
+
+def _files_layers(layers: int, size: int) -> Iterator[bytes]:
+    """Layers as images have them: the host's own files (binaries, libraries, text), many
+    of them small, each layer about ``size`` uncompressed bytes."""
+    entries = _host_entries()
+    for _ in range(layers):
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for path in entries:
+                try:
+                    info = tar.gettarinfo(str(path), arcname=str(path).lstrip("/"))
+                    if info.isreg():
+                        with open(path, "rb") as f:
+                            tar.addfile(info, f)
+                    elif info.isdir() or info.issym():
+                        tar.addfile(info)
+                except OSError:
+                    continue  # vanished or unreadable: not part of the image
+                if raw.tell() >= size:
+                    break
+        yield raw.getvalue()
+
+
+def build_layout(path: Path, total_mb: int, layers: int, content: str = "random") -> int:
+    """Write an OCI layout with ``layers`` gzip layers; return its byte size.
+
+    ``content`` "random": one file of random bytes per layer, ``total_mb`` MB in all (gzip
+    level 1: the blobs are as big as the data). "files": the host's files, ``total_mb`` MB
+    of tar in all, gzip level 6 as ``docker push`` writes (the blobs are smaller: the
+    inflate is then a real part of the pull).
+    """
     blobs = path / "blobs" / "sha256"
     blobs.mkdir(parents=True)
     per_layer = total_mb * 1_000_000 // layers
+    if content == "random":
+        tars: Iterable[bytes] = (_random_layer(i, per_layer) for i in range(layers))
+        level = 1
+    elif content == "files":
+        tars, level = _files_layers(layers, per_layer), 6
+    else:
+        raise ValueError(f"content is one of {CONTENTS}")
     descs, diff_ids, total = [], [], 0
-    for i in range(layers):
-        raw = io.BytesIO()
-        with tarfile.open(fileobj=raw, mode="w") as tar:
-            info = tarfile.TarInfo(f"layer{i}/payload.bin")
-            info.size = per_layer
-            tar.addfile(info, io.BytesIO(os.urandom(per_layer)))
-        tar_bytes = raw.getvalue()
-        gz = gzip.compress(tar_bytes, compresslevel=1, mtime=0)
+    for tar_bytes in tars:
+        gz = gzip.compress(tar_bytes, compresslevel=level, mtime=0)
         (blobs / _sha(gz)[7:]).write_bytes(gz)
         descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": _sha(gz), "size": len(gz)})
         diff_ids.append(_sha(tar_bytes))

@@ -26,6 +26,7 @@ import hashlib
 import lzma
 import posixpath
 import zlib
+from collections.abc import Callable
 from typing import Any, BinaryIO, Literal
 
 from dockyard.errors import InvalidArgument
@@ -42,6 +43,7 @@ __all__ = [
     "HashingWriter",
     "detect_compression",
     "open_decompressed",
+    "GzipReader",
     "open_compressed",
     "clean_member_name",
 ]
@@ -64,6 +66,7 @@ _MAGIC = (
     (b"\xfd7zXZ\x00", "xz"),
 )
 _PEEK = 6
+_GZIP_IN = 256 << 10  # compressed bytes per source read (see GzipReader)
 
 
 class HashingReader:
@@ -186,7 +189,7 @@ def open_decompressed(raw: HashingReader, compression: str) -> HashingReader:
     if compression == "none":
         inner = raw
     elif compression == "gzip":
-        inner = gzip.GzipFile(fileobj=src, mode="rb")
+        inner = GzipReader(src)
     elif compression == "zstd":
         import zstandard  # lazy: only layers that use it pay for the import
 
@@ -198,6 +201,79 @@ def open_decompressed(raw: HashingReader, compression: str) -> HashingReader:
     else:
         raise InvalidArgument(f"unsupported layer compression: {compression!r}")
     return HashingReader(inner, translate_errors=compression != "none")
+
+
+def _inflater_factory() -> tuple[Callable[[], Any], type[Exception]]:
+    """ISA-L's inflate when installed (2-3x zlib's speed on layer-like data), else zlib.
+
+    Only decompression uses it: both give the same bytes out. Compression stays with zlib,
+    so a layer written here has the same digest wherever it is written.
+    """
+    try:
+        from isal import isal_zlib
+    except ImportError:  # pragma: no cover - isal is a dependency; zlib keeps a bare install working
+        return (lambda: zlib.decompressobj(31)), zlib.error
+    return (lambda: isal_zlib.decompressobj(31)), isal_zlib.error
+
+
+_new_inflater, _InflateError = _inflater_factory()
+
+
+class GzipReader:
+    """A streaming gzip decoder that reads its source ``_GZIP_IN`` bytes at a time.
+
+    ``gzip.GzipFile`` reads its source 8 KiB at a time, and a pull's source is a chain of
+    Python readers (the content-store ingest that hashes and writes the blob, the pipe
+    from the download): each small read went through all of them. Here each source read
+    is large and the inflater checks each member's CRC-32 and length itself.
+
+    As Go's ``gzip.Reader`` (multistream) and ``GzipFile``: concatenated members are one
+    stream and zero padding between or after members is skipped; anything else after a
+    member is a corrupt stream. A source that ends inside a member raises ``EOFError``.
+    """
+
+    def __init__(self, src: Any, chunk: int = _GZIP_IN) -> None:
+        self._src = src
+        self._chunk = chunk
+        self._inflate: Any = None  # the current member's inflater; None between members
+        self._in = b""  # source bytes not yet given to an inflater
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            parts = []
+            while chunk := self.read(1 << 20):
+                parts.append(chunk)
+            return b"".join(parts)
+        while n and not self._done:
+            if self._inflate is None:
+                self._in = self._in.lstrip(b"\0")
+                if not self._in:
+                    self._in = self._src.read(self._chunk)
+                    if not self._in:
+                        self._done = True
+                        break
+                    continue
+                self._inflate = _new_inflater()
+            if not self._in:
+                self._in = self._src.read(self._chunk)
+                if not self._in:
+                    raise EOFError("compressed file ended before the end-of-stream marker was reached")
+            try:
+                out: bytes = self._inflate.decompress(self._in, n)
+            except _InflateError as exc:
+                raise InvalidArgument(f"invalid layer tar: corrupt gzip stream: {exc}") from exc
+            if self._inflate.eof:
+                self._in = self._inflate.unused_data
+                self._inflate = None
+            else:
+                self._in = self._inflate.unconsumed_tail
+            if out:
+                return out
+        return b""
 
 
 class _Compressed:

@@ -85,7 +85,7 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _MAX_SYMLINK_HOPS = 40  # the kernel's own limit (MAXSYMLINKS)
 _COPY_CHUNK = 1 << 20
-_READ_CHUNK = 1 << 20  # what tarfile's 10 KiB reads are served from (see _Chunked)
+_READ_CHUNK = 1 << 20  # what tarfile's 512-byte header reads are served from (see _Forward)
 _Path = tuple[str, ...]
 
 
@@ -166,31 +166,79 @@ class _NoHash:
 _NO_HASH = _NoHash()
 
 
-class _Chunked(io.RawIOBase):
-    """The decompressed stream read 1 MiB at a time (wrapped in an ``io.BufferedReader``).
+class _Forward:
+    """The decompressed layer as tarfile's ``"r:"`` mode reads it: a file that seeks forward only.
 
-    tarfile's stream mode reads 10 KiB at a time; straight from the decompressor each of
-    those reads is a decompress, a crc32 and a sha256 call, and each releases and retakes
-    the GIL: with a download and other layers running, every retake can wait for another
-    thread's switch interval. Behind a buffer those small reads are memory copies.
+    tarfile's stream mode (``"r|"``) reads its source 10 KiB at a time and joins and slices
+    its own buffer on every read, and its file objects copy once more. In ``"r:"`` mode
+    tarfile reads headers here (512 bytes at a time, served from a 1 MiB buffer) and seeks
+    past what it skips; a file's contents go from the buffer to the file with one
+    ``write`` per piece (``copy_to``). A backward seek (which a layer stream cannot do)
+    is a ``tarfile.ReadError``.
     """
 
-    def __init__(self, inner: HashingReader) -> None:
+    def __init__(self, inner: HashingReader, chunk: int = _READ_CHUNK) -> None:
         self._inner = inner
+        self._chunk = chunk
+        self._buf = b""
+        self._off = 0  # next unread byte of _buf
+        self._pos = 0  # stream offset of that byte
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(len(b))
-        b[: len(data)] = data
-        return len(data)
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def _view(self, n: int) -> memoryview | None:
+        """Up to ``n`` next bytes, consumed (``None`` at the end of the stream)."""
+        if self._off >= len(self._buf):
+            self._buf, self._off = self._inner.read(self._chunk), 0
+            if not self._buf:
+                return None
+        view = memoryview(self._buf)[self._off:self._off + n]
+        self._off += len(view)
+        self._pos += len(view)
+        return view
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            n = 1 << 62
+        parts = []
+        while n > 0 and (view := self._view(n)) is not None:
+            parts.append(view)
+            n -= len(view)
+        return parts[0].tobytes() if len(parts) == 1 else b"".join(parts)
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            pos += self._pos
+        elif whence != io.SEEK_SET:
+            raise io.UnsupportedOperation("a layer stream seeks forward only")
+        if pos < self._pos:
+            raise tarfile.ReadError("invalid layer tar: seeks backwards")
+        while pos > self._pos and self._view(pos - self._pos) is not None:
+            pass
+        return self._pos
+
+    def copy_to(self, fd: int, size: int) -> None:
+        """Write the next ``size`` bytes to ``fd``; the stream ending first is a truncated tar."""
+        while size > 0:
+            view = self._view(min(size, self._chunk))
+            if view is None:
+                raise tarfile.ReadError("unexpected end of data")
+            size -= len(view)
+            while view:
+                view = view[os.write(fd, view):]
 
 
 def _apply_members(plain: HashingReader, applier: _Applier) -> None:
-    src = io.BufferedReader(_Chunked(plain), _READ_CHUNK)
+    src = _Forward(plain)
     try:
-        tar = tarfile.open(fileobj=src, mode="r|", encoding="utf-8", errors="surrogateescape")  # type: ignore[call-overload]
+        tar = tarfile.open(fileobj=src, mode="r:", encoding="utf-8", errors="surrogateescape")  # type: ignore[call-overload]
     except tarfile.ReadError as exc:
         if plain.count == 0:  # a zero-byte layer is an empty layer (as Go's tar reader sees it)
             return
@@ -425,14 +473,21 @@ class _Applier:
 
     def _file(self, pfd: int, base: str, member: tarfile.TarInfo, tar: tarfile.TarFile) -> None:
         fd = os.open(base, _FILE_FLAGS, 0o600, dir_fd=pfd)
-        with os.fdopen(fd, "wb") as out:
-            src = tar.extractfile(member)
-            if src is not None:
-                shutil.copyfileobj(src, out, _COPY_CHUNK)
-            out.flush()
-            self._fd_attrs(out.fileno(), member)
+        try:
+            src = tar.fileobj
+            if member.sparse is None and isinstance(src, _Forward):
+                src.seek(member.offset_data)
+                src.copy_to(fd, member.size)
+            else:  # a GNU sparse file: tarfile knows its map
+                with tar.extractfile(member) as data:  # type: ignore[union-attr]
+                    while chunk := data.read(_COPY_CHUNK):
+                        while chunk:
+                            chunk = chunk[os.write(fd, chunk):]
+            self._fd_attrs(fd, member)
             atime, mtime = _times_ns(member)
-            os.utime(out.fileno(), ns=(atime, mtime))
+            os.utime(fd, ns=(atime, mtime))
+        finally:
+            os.close(fd)
         self.size += member.size
 
     def _dir(self, pfd: int, base: str, path: _Path, member: tarfile.TarInfo, *, existed: bool) -> None:
