@@ -19,7 +19,9 @@ ONBUILD MAINTAINER
 Every instruction ends in :meth:`Job.commit`: the cache is probed with the parent state's
 id and the step's history text (see :mod:`~dockyard.build.cache`); on a miss the step
 runs, its layer (if any) is committed and a history entry appended (``empty_layer`` for
-metadata-only steps). The target stage's final state becomes the image.
+metadata-only steps). Either way the step's state is kept as an untagged intermediate
+image whose Parent is the previous step's, as Docker's classic builder does. The target
+stage's final state becomes the image (tagged).
 """
 
 from __future__ import annotations
@@ -256,7 +258,7 @@ class Job:
         for t in self.opts.tags:
             reference.parse(t)
         image_id = await asyncio.to_thread(self.engine.images.create, st.config,
-                                           tags=self.opts.tags)
+                                           tags=self.opts.tags, parent=st.image or None)
         for t in self.opts.tags:
             self.engine.events.emit("image", "tag", image_id,
                                     {"name": reference.parse(t).familiar()})
@@ -275,15 +277,18 @@ class Job:
                      ) -> bool:
         """Finish a step: from the cache when it has it (True), else by running it."""
         key = cache_key(st.id, created_by, extra)
+        parent = st.image
         if not self.opts.no_cache:
             hit = self.cache.get(key)
             if hit is not None:
                 st.config, st.chain = hit.config, hit.chain
+                await self._keep(st, parent)
                 self.say(progress.using_cache())
                 self.say(progress.arrow(st.id))
                 return True
             if self._from_sources(st, created_by, mutate):
                 self.cache.put(key, st.id, st.config, st.chain)
+                await self._keep(st, parent)
                 self.say(progress.using_cache())
                 self.say(progress.arrow(st.id))
                 return True
@@ -302,8 +307,25 @@ class Job:
         new["created"] = entry["created"]
         st.config = new
         self.cache.put(key, st.id, st.config, st.chain)
+        await self._keep(st, parent)
         self.say(progress.arrow(st.id))
         return False
+
+    async def _keep(self, st: StageState, parent: str) -> None:
+        """Store the step's result as an untagged image whose Parent is the step before.
+
+        Docker's classic builder does: the `` ---> <id>`` of a step can be run (how a
+        failed build is debugged), ``history`` names each step's image, ``images -a``
+        lists them and ``rmi`` of the final image removes the chain no other image needs.
+        A state already stored (a cached rebuild) costs one lookup.
+        """
+        import asyncio
+
+        images = self.engine.images
+        image_id = st.id
+        if not images.exists(image_id):
+            image_id = await asyncio.to_thread(images.create, st.config, parent=parent or None)
+        st.image = image_id
 
     def _from_sources(self, st: StageState, created_by: str,
                       mutate: Callable[[dict[str, Any]], None] | None) -> bool:

@@ -3,7 +3,8 @@ and the build arguments in scope.
 
 ``config`` is a whole image config (``config`` = the runtime config Docker calls
 ``runConfig``, ``rootfs.diff_ids``, ``history``); ``id`` is what its image ID would be
-(the cache's parent key and the `` ---> <id>`` of each step).
+(the cache's parent key and the `` ---> <id>`` of each step); ``image`` is the image it is
+stored as once a step has committed it (see ``Job.commit``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ class StageState:
     args: dict[str, str | None] = field(default_factory=dict)   # declared ARGs
     cmd_set: bool = False                   # a CMD ran in this stage (ENTRYPOINT keeps it)
     escape: str = "\\"
+    #: the image this state is stored as: the FROM image, then each step's intermediate
+    #: image (the next step's Parent)
+    image: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.image:
+            self.image = self.base_id
 
     @property
     def run(self) -> dict[str, Any]:

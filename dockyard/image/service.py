@@ -86,6 +86,9 @@ class ImageService:
             digests=sorted(n for n in names if "@" in n),
         )
 
+    def exists(self, image_id: str) -> bool:
+        return self.meta.one("SELECT 1 FROM images WHERE id=?", (image_id,)) is not None
+
     def get(self, image_id: str) -> ImageRecord:
         row = self.meta.one("SELECT * FROM images WHERE id=?", (image_id,))
         if row is None:
@@ -171,6 +174,9 @@ class ImageService:
             db.execute("INSERT OR IGNORE INTO images(id, created, size, manifest, parent, labels) "
                        "VALUES(?,?,?,?,?,?)",
                        (image_id, created, size, manifest_digest, parent, json.dumps(labels)))
+            if parent:  # an image stored before without one (a load, an older build)
+                db.execute("UPDATE images SET parent=? WHERE id=? AND parent IS NULL",
+                           (parent, image_id))
             for t in tags:
                 db.execute("INSERT OR REPLACE INTO tags(name, image_id) VALUES(?,?)",
                            (str(reference.parse(t)), image_id))
@@ -334,6 +340,24 @@ class ImageService:
                 self._untag(n)
                 out.append({"Untagged": reference_familiar(n)})
         out.extend(self._remove_image(image_id))
+        if prune:
+            out.extend(self._prune_parents(rec.parent, users))
+        return out
+
+    def _prune_parents(self, parent: str | None, users: UsersFn) -> list[dict[str, str]]:
+        """moby's parent pruning: after an ``rmi``, its parent goes too while it has no
+        name, no other child and no container (a build's intermediate images)."""
+        out: list[dict[str, str]] = []
+        while parent:
+            try:
+                rec = self.get(parent)
+            except NotFound:
+                break
+            if rec.tags or rec.digests or users(rec.id) or self.meta.one(
+                    "SELECT 1 FROM images WHERE parent=?", (rec.id,)):
+                break
+            out.extend(self._remove_image(rec.id))
+            parent = rec.parent
         return out
 
     def _is_tag(self, ref: str) -> bool:

@@ -174,9 +174,11 @@ def register(router: Router, engine: Engine) -> None:
     async def list_(req: Request) -> JSONResponse:
         match = _image_filters(engine, req.qfilters())
         out = []
-        for rec in images.list():
-            if not req.qbool("all") and not rec.tags and not rec.digests and \
-                    _is_intermediate(engine, rec):
+        records = images.list()
+        parents = {r.parent for r in records if r.parent}
+        for rec in records:
+            # untagged parents of other images (a build's intermediates) only with all=1
+            if not req.qbool("all") and not rec.tags and not rec.digests and rec.id in parents:
                 continue
             if match(rec):
                 out.append(image_summary(engine, rec, len(users(rec.id))))
@@ -312,8 +314,3 @@ def register(router: Router, engine: Engine) -> None:
     router.add("POST", "/images/{name:.*}/tag", tag)
     router.add("DELETE", "/images/{name:.*}", delete)
     router.add("POST", "/dockyard/images/bootstrap", bootstrap)
-
-
-def _is_intermediate(engine: Engine, rec: ImageRecord) -> bool:
-    """Untagged images that are parents of other images are hidden unless ``all``."""
-    return any(r.parent == rec.id for r in engine.images.list())

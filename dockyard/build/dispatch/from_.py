@@ -51,9 +51,9 @@ async def begin_stage(job: Job, stage: Stage) -> StageState:
         st = StageState(stage, scratch_config(), None, "", escape=job.escape)
     elif ref is not None and ref in job.results:
         prev = job.results[ref]
-        st = StageState(stage, copy.deepcopy(prev.config), prev.chain, prev.id,
+        st = StageState(stage, copy.deepcopy(prev.config), prev.chain, prev.image or prev.id,
                         escape=job.escape)
-        job.say(progress.arrow(prev.id))
+        job.say(progress.arrow(st.base_id))
     else:
         image_id, cfg, chain = resolve_image(job, name)
         st = StageState(stage, copy.deepcopy(cfg), chain, image_id, escape=job.escape)
