@@ -51,14 +51,17 @@ class Row(dict):  # type: ignore[type-arg]
     (``"\\u003cnone\\u003e"``), unlike ``{{json .Field}}`` of a plain value.
 
     ``labels`` backs docker's ``{{.Label "key"}}`` method; it is not a key of the dict, so
-    ``{{json .}}`` does not show it.
+    ``{{json .}}`` does not show it. ``go_type`` names docker's Go type: a field it does not
+    have is then Go's ``can't evaluate field X in type T``; ``go_fields`` are fields the type
+    has that the row may leave out (they are "no value", not an error).
     """
 
     def __init__(self, fields: Mapping[str, Any], labels: Mapping[str, str] | None = None,
-                 go_type: str = "") -> None:
+                 go_type: str = "", go_fields: Iterable[str] = ()) -> None:
         super().__init__(fields)
         self.labels = dict(labels or {})
         self.go_type = go_type  # e.g. "*container.statsContext": an unknown field is then Go's error
+        self.go_fields = frozenset(go_fields)
 
     def __missing__(self, key: str) -> Any:
         if key == "Label":
@@ -186,7 +189,7 @@ def container_row(c: Mapping[str, Any], *, trunc: bool, now: float | None = None
         "Size": size,
         "State": c.get("State") or "",
         "Status": c.get("Status") or "",
-    }, labels)
+    }, labels, go_type="*formatter.ContainerContext")
 
 
 def _count(value: Any) -> str:
@@ -235,12 +238,17 @@ def image_rows(img: Mapping[str, Any], *, trunc: bool, now: float | None = None)
         row["Digest"] = digests.get(repo, "<none>")
         row["Repository"] = repo
         row["Tag"] = tag
-        rows.append(Row({k: row[k] for k in sorted(row)}, img.get("Labels")))
+        rows.append(Row({k: row[k] for k in sorted(row)}, img.get("Labels"),
+                        go_type="*formatter.imageContext"))
     return rows
 
 
 def write_formatted(out: Any, rows: Iterable[Mapping[str, Any]], fmt: str, headers: Mapping[str, str]) -> None:
-    """Render ``rows`` with a ``--format`` value (``table ...``, ``json`` or a template)."""
+    """Render ``rows`` with a ``--format`` value (``table ...``, ``json`` or a template).
+
+    Errors are docker's: status 1 and the Go error behind ``template parsing error: ``
+    (a parse error as an execution error; ``ps`` checks its format first, see ps.py).
+    """
     from dockyard.cli.errors import StatusError
     from dockyard.cli.gotemplate import Template, TemplateError, parse_format, render_rows, render_table
 
@@ -253,6 +261,9 @@ def write_formatted(out: Any, rows: Iterable[Mapping[str, Any]], fmt: str, heade
     is_table, text = parse_format(fmt)
     try:
         tmpl = Template(text, funcs={"json": _json_func})
+    except TemplateError as exc:
+        raise StatusError(1, f"template parsing error: {exc}") from exc
+    try:
         out.write(render_table(rows, tmpl, headers) if is_table else render_rows(rows, tmpl))
     except TemplateError as exc:
         raise StatusError(1, str(exc)) from exc

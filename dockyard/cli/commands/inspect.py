@@ -29,45 +29,104 @@ def dump_json(objects: list[Any]) -> str:
     return json.dumps(objects, indent=4, ensure_ascii=False)
 
 
-def _write(ctx: Context, objects: list[Any], fmt: str) -> None:
+#: the top-level fields of docker's inspect types (API 1.40 to 1.56): docker runs the
+#: template over its typed struct first, so these print as zero values when the JSON
+#: leaves them out; any other missing field fails, as docker's retry over the raw JSON
+#: with ``missingkey=error`` does (``map has no entry for key "Foo"``).
+_CONTAINER_FIELDS = frozenset("""AppArmorProfile Args Config Created Driver ExecIDs GraphDriver HostConfig
+    HostnamePath HostsPath Id Image ImageManifestDescriptor LogPath MountLabel Mounts Name
+    NetworkSettings Node Path Platform ProcessLabel ResolvConfPath RestartCount SizeRootFs SizeRw State
+    Storage""".split())
+_IMAGE_FIELDS = frozenset("""Architecture Author Comment Config Container ContainerConfig Created
+    Descriptor DockerVersion GraphDriver Id Identity Manifests Metadata Os OsVersion Parent RepoDigests
+    RepoTags RootFS Size Variant VirtualSize""".split())
+_NETWORK_FIELDS = frozenset("""Attachable ConfigFrom ConfigOnly Containers Created Driver EnableIPv4
+    EnableIPv6 IPAM Id Ingress Internal Labels Name Options Peers Scope Services Status""".split())
+#: docker's volume inspect has no raw retry: a field volume.Volume lacks is a Go error
+VOLUME_FIELDS = frozenset("""ClusterVolume CreatedAt Driver Labels Mountpoint Name Options Scope Status
+    UsageData""".split())
+
+
+class _Inspected(dict):  # type: ignore[type-arg]
+    """An inspected object's JSON as the template's root (see the field sets above)."""
+
+    go_strict = True
+
+    def __init__(self, fields: dict[str, Any], go_fields: frozenset[str]) -> None:
+        super().__init__(fields)
+        self.go_fields = go_fields
+
+
+def _root(obj: Any, volume_struct: bool) -> Any:
+    if not isinstance(obj, dict):
+        return obj
+    if volume_struct:  # ``volume inspect``: docker's volume.Volume, no raw retry
+        from dockyard.cli.formatter import Row
+
+        return Row(obj, go_type="volume.Volume", go_fields=VOLUME_FIELDS)
+    if "Mountpoint" in obj:  # ``inspect <volume>``: the raw retry, over any field
+        return _Inspected(obj, VOLUME_FIELDS)
+    if "IPAM" in obj:
+        return _Inspected(obj, _NETWORK_FIELDS)
+    if "RootFS" in obj:
+        return _Inspected(obj, _IMAGE_FIELDS)
+    if "State" in obj:
+        return _Inspected(obj, _CONTAINER_FIELDS)
+    return obj
+
+
+def _finish(ctx: Context, results: list[tuple[Any, str | None]], fmt: str, *,
+            volume_struct: bool = False) -> int:
+    """docker's inspect output: the objects (a JSON array, or one line each through ``fmt``),
+    then every error in reference order (not found, or a template that failed on that
+    object), status 1 if there was any. A template that does not parse is status 64; when
+    no object rendered, the output is one empty line (docker's Flush)."""
+    objects = [obj for obj, err in results if err is None]
+    errors = [err for _, err in results if err is not None]
     if not fmt:
         ctx.print(dump_json(objects))
-        return
-    from dockyard.cli.gotemplate import TemplateError, Template, parse_format
+    elif fmt == "json":  # the daemon's JSON as one compact array, keys as they came
+        ctx.print(json.dumps(objects, separators=(",", ":"), ensure_ascii=False))
+    else:
+        from dockyard.cli.gotemplate import TemplateError, Template
 
-    _, text = parse_format(fmt)
-    try:
-        tmpl = Template(text)
-        for obj in objects:
-            ctx.print(tmpl.execute(obj))
-    except TemplateError as exc:
-        raise StatusError(1, f"template parsing error: {exc}") from exc
+        try:
+            tmpl = Template(fmt)  # as given: no "table", no \t or \n replacing
+        except TemplateError as exc:
+            raise StatusError(64, f"template parsing error: {exc}") from exc
+        lines: list[str] = []
+        errors = []
+        for obj, err in results:
+            if err is not None:
+                errors.append(err)
+                continue
+            try:
+                lines.append(tmpl.execute(_root(obj, volume_struct)))
+            except TemplateError as exc:
+                errors.append(f"template parsing error: {exc}")
+        ctx.print("\n".join(lines))
+    if errors:
+        raise StatusError(1, "\n".join(e if e.startswith(("Error", "template parsing error"))
+                                       else f"Error: {e}" for e in errors))
+    return 0
 
 
 def _collect(ctx: Context, refs: list[str], fetchers: list[tuple[str, Callable[[str], Any]]],
-             missing_text: Callable[[str], str]) -> tuple[list[Any], list[str]]:
-    objects: list[Any] = []
-    errors: list[str] = []
+             missing_text: Callable[[str], str]) -> list[tuple[Any, str | None]]:
+    results: list[tuple[Any, str | None]] = []  # (object, None) or (None, error), in order
     for ref in refs:
         for _kind, fetch in fetchers:
             try:
-                objects.append(fetch(ref))
+                results.append((fetch(ref), None))
                 break
             except NotFound:
                 continue
             except DockyardError as exc:
-                errors.append(describe(exc))
+                results.append((None, describe(exc)))
                 break
         else:
-            errors.append(missing_text(ref))
-    return objects, errors
-
-
-def _finish(ctx: Context, objects: list[Any], errors: list[str], fmt: str) -> int:
-    _write(ctx, objects, fmt)
-    if errors:
-        raise StatusError(1, "\n".join(f"Error: {e}" if not e.startswith("Error") else e for e in errors))
-    return 0
+            results.append((None, missing_text(ref)))
+    return results
 
 
 FORMAT_HELP = """Format output using a custom template:
@@ -100,21 +159,21 @@ def _inspect(ctx: Context, opts: Options) -> int:
         return inspect_each(ctx, opts.args, kinds[kind], opts.format, maps)
     fetchers = [(kind, kinds[kind])] if kind else list(kinds.items())
     noun = {"container": "container", "image": "image", "volume": "volume", "network": "network"}.get(kind, "object")
-    objects, errors = _collect(ctx, opts.args, fetchers, lambda ref: f"No such {noun}: {ref}")
-    return _finish(ctx, objects, errors, opts.format)
+    return _finish(ctx, _collect(ctx, opts.args, fetchers, lambda ref: f"No such {noun}: {ref}"),
+                   opts.format)
 
 
 def _container_inspect(ctx: Context, opts: Options) -> int:
     client = ctx.client
-    objects, errors = _collect(ctx, opts.args, [("container", lambda r: client.container_inspect(r, size=bool(opts.size)))],
-                               lambda ref: f"No such container: {ref}")
-    return _finish(ctx, objects, errors, opts.format)
+    results = _collect(ctx, opts.args, [("container", lambda r: client.container_inspect(r, size=bool(opts.size)))],
+                       lambda ref: f"No such container: {ref}")
+    return _finish(ctx, results, opts.format)
 
 
 def _image_inspect(ctx: Context, opts: Options) -> int:
-    objects, errors = _collect(ctx, opts.args, [("image", ctx.client.image_inspect)],
-                               lambda ref: f"No such image: {ref}")
-    return _finish(ctx, objects, errors, opts.format)
+    results = _collect(ctx, opts.args, [("image", ctx.client.image_inspect)],
+                       lambda ref: f"No such image: {ref}")
+    return _finish(ctx, results, opts.format)
 
 
 def _typed_flags(fs: FlagSet) -> None:

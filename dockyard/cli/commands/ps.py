@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dockyard.cli.command import NOARGS, Command, Context
+from dockyard.cli.errors import StatusError
 from dockyard.cli.filters import check_filter, parse_filters
 from dockyard.cli.formatter import FORMAT_HELP
 
@@ -31,9 +32,28 @@ def _wants_size(fmt: str) -> bool:
     return ".Size" in fmt or fmt.strip() in ("{{json .}}", "table {{json .}}")
 
 
+def _validate(fmt: str) -> None:
+    """docker ps checks ``--format`` as given (``table`` included) over an empty
+    ContainerContext before it asks the daemon anything: errors come with or without
+    containers, and their columns count from the start of the flag's value."""
+    from dockyard.cli.formatter import container_row
+    from dockyard.cli.gotemplate import Template, TemplateError
+
+    try:
+        tmpl = Template(fmt)
+    except TemplateError as exc:
+        raise StatusError(1, f"failed to parse template: {exc}") from exc
+    try:
+        tmpl.execute(container_row({}, trunc=True))
+    except TemplateError as exc:
+        raise StatusError(1, f"failed to execute template: {exc}") from exc
+
+
 def _ps(ctx: Context, opts: Options) -> int:
     from dockyard.cli.formatter import CONTAINER_HEADERS, container_row, write_formatted
 
+    if opts.format:
+        _validate(opts.format)
     limit = 1 if opts.latest else (opts.last if opts.last > 0 else None)
     fmt = opts.format
     if opts.quiet:

@@ -21,14 +21,37 @@ def _format_flags(fs: FlagSet) -> None:
     fs.add("format", "f", str, help="Format output using a custom template")
 
 
-def _template(ctx: Context, fmt: str, data: Any) -> None:
-    from dockyard.cli.gotemplate import TemplateError, Template, parse_format
+#: the fields of docker's system.Info (API 1.40 to 1.56) and what its dockerInfo adds
+_INFO_FIELDS = frozenset("""Architecture BridgeNfIp6tables BridgeNfIptables CDISpecDirs CPUSet CPUShares
+    CgroupDriver CgroupVersion ClusterAdvertise ClusterStore Containerd ContainerdCommit Containers
+    ContainersPaused ContainersRunning ContainersStopped CpuCfsPeriod CpuCfsQuota Debug
+    DefaultAddressPools DefaultRuntime DiscoveredDevices DockerRootDir Driver DriverStatus
+    ExperimentalBuild FirewallBackend GenericResources HttpProxy HttpsProxy ID IPv4Forwarding Images
+    IndexServerAddress InitBinary InitCommit Isolation KernelMemory KernelMemoryTCP KernelVersion Labels
+    LiveRestoreEnabled LoggingDriver MemTotal MemoryLimit NCPU NEventsListener NFd NGoroutines NRI Name
+    NoProxy OSType OSVersion OomKillDisable OperatingSystem PidsLimit Plugins ProductLicense
+    RegistryConfig RuncCommit Runtimes SecurityOptions ServerVersion SwapLimit Swarm SystemStatus
+    SystemTime Warnings ClientInfo ClientErrors ServerErrors""".split())
 
-    _, text = parse_format(fmt)
+
+def _template(ctx: Context, fmt: str, data: dict[str, Any], *, name: str, go_type: str,
+              go_fields: frozenset[str]) -> None:
+    """``version``/``info --format``: docker runs these over its own Go types, so a field the
+    type lacks is Go's error, printed as it is (status 1); only a parse error gets docker's
+    prefix (and status 64)."""
+    from dockyard.cli.formatter import Row
+    from dockyard.cli.gotemplate import TemplateError, Template
+
+    text = "{{json .}}" if fmt == "json" else fmt  # as given: no "table", no \t or \n replacing
     try:
-        ctx.print(Template(text).execute(data))
+        tmpl = Template(text, name=name)
     except TemplateError as exc:
-        raise StatusError(1, f"template parsing error: {exc}") from exc
+        raise StatusError(64, f"template parsing error: {exc}") from exc
+    try:
+        ctx.print(tmpl.execute(Row(data, go_type=go_type, go_fields=go_fields)))
+    except TemplateError as exc:
+        ctx.print(exc.partial)  # docker prints what ran before the failure, and a newline
+        raise StatusError(1, str(exc)) from exc
 
 
 def _arch() -> str:
@@ -40,7 +63,7 @@ def _client_info(ctx: Context) -> dict[str, Any]:
     from dockyard import __version__
     from dockyard.client.api import API_VERSION
 
-    return {"Platform": {"Name": ""}, "Version": __version__, "ApiVersion": API_VERSION,
+    return {"Version": __version__, "ApiVersion": API_VERSION,
             "DefaultAPIVersion": API_VERSION, "GitCommit": "", "GoVersion": f"python{platform.python_version()}",
             "Os": sys.platform, "Arch": _arch(), "BuildTime": "", "Context": "default"}
 
@@ -54,7 +77,15 @@ def _version(ctx: Context, opts: Options) -> int:
     except (OSError, ConnectionError) as exc:
         error = str(exc)
     if opts.format:
-        _template(ctx, opts.format, {"Client": client_info, "Server": server})
+        from dockyard.cli.formatter import Row
+
+        data: dict[str, Any] = {"Client": Row(client_info, go_type="system.clientVersion"),
+                                "Server": None}
+        if server is not None:  # docker re-encodes through its types.Version: omitempty fields
+            data["Server"] = Row({k: v for k, v in server.items() if v or k not in (
+                "BuildTime", "KernelVersion", "Experimental", "Components")}, go_type="*types.Version")
+        _template(ctx, opts.format, data, name="version",
+                  go_type="system.versionInfo", go_fields=frozenset({"Client", "Server"}))
         return 1 if error else 0
     c = client_info
     lines = ["Client:", f" Version:           {c['Version']}", f" API version:       {c['ApiVersion']}",
@@ -92,7 +123,8 @@ def _info(ctx: Context, opts: Options) -> int:
 
     info = ctx.client.info()
     if opts.format:
-        _template(ctx, opts.format, info)
+        _template(ctx, opts.format, info, name="", go_type="system.dockerInfo",
+                  go_fields=_INFO_FIELDS)
         return 0
     from dockyard import __version__
 

@@ -117,7 +117,8 @@ def _inspect_flags(fs: FlagSet) -> None:
     fs.add("format", "f", str, help=INSPECT_HELP)
 
 
-def inspect_each(ctx: Context, refs: list[str], fetch: Any, fmt: str, sorted_maps: tuple[str, ...]) -> int:
+def inspect_each(ctx: Context, refs: list[str], fetch: Any, fmt: str, sorted_maps: tuple[str, ...],
+                 *, volume_struct: bool = False) -> int:
     """docker's inspect of volumes/networks: every object found, then each daemon error.
 
     docker decodes into its structs and encodes again, which sorts map keys (``Options``,
@@ -125,22 +126,23 @@ def inspect_each(ctx: Context, refs: list[str], fetch: Any, fmt: str, sorted_map
     """
     from dockyard.cli.commands.inspect import _finish
 
-    objects, errors = [], []
+    results: list[tuple[Any, str | None]] = []
     for ref in refs:
         try:
             obj = fetch(ref)
         except DockyardError as exc:
-            errors.append(describe(exc))
+            results.append((None, describe(exc)))
             continue
         for key in sorted_maps:
             if isinstance(obj.get(key), dict):
                 obj[key] = dict(sorted(obj[key].items()))
-        objects.append(obj)
-    return _finish(ctx, objects, errors, fmt)
+        results.append((obj, None))
+    return _finish(ctx, results, fmt, volume_struct=volume_struct)
 
 
 def _inspect(ctx: Context, opts: Options) -> int:
-    return inspect_each(ctx, opts.args, ctx.client.volume_inspect, opts.format, ("Labels", "Options", "Status"))
+    return inspect_each(ctx, opts.args, ctx.client.volume_inspect, opts.format, ("Labels", "Options", "Status"),
+                        volume_struct=True)
 
 
 INSPECT = Command("inspect", "[OPTIONS] VOLUME [VOLUME...]", "Display detailed information on one or more volumes",

@@ -282,9 +282,13 @@ class _State:
                 self.fail(f"{name} is not a method but has arguments")
             if value is not _ABSENT:
                 return value
+            if name in getattr(receiver, "go_fields", ()):
+                return MISSING  # a field of docker's Go type that this JSON left out
             struct = getattr(receiver, "go_type", None)  # a docker formatter context: a Go struct
             if struct:
                 self.fail(f"can't evaluate field {name} in type {struct}")
+            if getattr(receiver, "go_strict", False):  # docker inspect's retry over the raw JSON
+                self.fail(f'map has no entry for key "{name}"')
             string_map = is_string_map(receiver)
             if self.missingkey == "error" and not string_map:
                 self.fail(f'map has no entry for key "{name}"')

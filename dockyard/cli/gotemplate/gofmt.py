@@ -386,8 +386,8 @@ def _json(value: Any, escape_html: bool, out: list[str]) -> None:
         out.append("]")
     elif isinstance(value, dict):
         keys = list(value)
-        if all(isinstance(v, str) for v in value.values()):
-            keys = sort_keys(keys)
+        if not getattr(value, "go_type", "") and all(isinstance(v, str) for v in value.values()):
+            keys = sort_keys(keys)  # a map[string]string; a dict with a go_type is a struct
         out.append("{")
         for i, k in enumerate(keys):
             if i:
