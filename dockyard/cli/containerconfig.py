@@ -134,11 +134,11 @@ def parse_restart(text: str) -> dict[str, Any]:
     retries = 0
     if sep:
         if name != "on-failure":
-            raise InvalidArgument(f"invalid restart policy format: maximum retry count can only be used with 'on-failure'")
+            raise InvalidArgument("invalid restart policy format: maximum retry count can only be used with 'on-failure'")
         try:
             retries = int(count)
         except ValueError:
-            raise InvalidArgument(f"invalid restart policy format: maximum retry count must be an integer") from None
+            raise InvalidArgument("invalid restart policy format: maximum retry count must be an integer") from None
     return {"Name": name, "MaximumRetryCount": retries}
 
 

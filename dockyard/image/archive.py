@@ -44,6 +44,7 @@ __all__ = [
     "detect_compression",
     "open_decompressed",
     "GzipReader",
+    "read_to_end",
     "open_compressed",
     "clean_member_name",
 ]
@@ -168,6 +169,14 @@ class HashingWriter:
         return "sha256:" + self.hash.hexdigest()
 
 
+def read_to_end(read: Callable[[int], bytes], piece: int = 1 << 20) -> bytes:
+    """``read(-1)`` for a stream whose ``read(n)`` is the real one: pieces to EOF, joined."""
+    parts = []
+    while chunk := read(piece):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 def detect_compression(head: bytes) -> str:
     """Name the compression of a stream from its first bytes ("none" for a plain tar)."""
     for magic, name in _MAGIC:
@@ -244,10 +253,7 @@ class GzipReader:
 
     def read(self, n: int = -1) -> bytes:
         if n is None or n < 0:
-            parts = []
-            while chunk := self.read(1 << 20):
-                parts.append(chunk)
-            return b"".join(parts)
+            return read_to_end(self.read)
         while n and not self._done:
             if self._inflate is None:
                 self._in = self._in.lstrip(b"\0")

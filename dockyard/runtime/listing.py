@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Callable
 
 from dockyard.errors import InvalidArgument
 from dockyard.runtime.manager import Container

@@ -41,7 +41,6 @@ from dockyard.errors import (
     InvalidArgument,
     NotFound,
     NotModified,
-    SystemError as DySystemError,
 )
 from dockyard.events import Events
 from dockyard.image.service import ImageService
@@ -366,10 +365,10 @@ class ContainerManager:
         async with c.lock:
             if c.running:
                 if c.state.get("Paused"):
-                    raise Conflict(f"cannot start a paused container, try unpause instead")
+                    raise Conflict("cannot start a paused container, try unpause instead")
                 raise NotModified("container already running")
             if c.state.get("Status") == "removing":
-                raise Conflict(f"container is marked for removal and cannot be started")
+                raise Conflict("container is marked for removal and cannot be started")
             error: BaseException | None = None
             self._cancel_restart(c)
             c.rec["_dy"]["manually_stopped"] = False

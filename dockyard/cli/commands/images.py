@@ -24,7 +24,7 @@ DIGESTS_TABLE = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.Creat
 def split_reference(ref: str) -> tuple[str, str]:
     """``repo[:tag]`` → ``(repo, tag)``; a ``:`` before the last ``/`` is a registry port."""
     if "@" in ref:
-        raise InvalidArgument(f"refusing to create a tag with a digest reference")
+        raise InvalidArgument("refusing to create a tag with a digest reference")
     name, sep, tag = ref.rpartition(":")
     if not sep or "/" in tag:
         return ref, ""

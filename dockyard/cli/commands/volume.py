@@ -63,8 +63,8 @@ def _create(ctx: Context, opts: Options) -> int:
         raise StatusError(1, "Error response from daemon: cluster volumes require a swarm manager, "
                              "which dockyard does not provide")
     if opts.name and name:
-        raise StatusError(1, f"conflicting options: cannot specify a volume-name through both --name and as a "
-                             f"positional arg")
+        raise StatusError(1, "conflicting options: cannot specify a volume-name through both --name and as a "
+                             "positional arg")
     body = {"Name": name or opts.name, "Driver": opts.driver, "DriverOpts": dict(opts.opt),
             "Labels": _labels(opts.label)}
     ctx.print(str(ctx.client.volume_create(body).get("Name", "")))

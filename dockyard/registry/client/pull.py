@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from dockyard import reference
 from dockyard.errors import (DockyardError, Forbidden, InvalidArgument, NotFound, Unauthorized,
                              Unavailable)
+from dockyard.image.archive import read_to_end
 from dockyard.oci import image as oci
 from dockyard.registry.client.auth import Credentials
 from dockyard.registry.client.progress import Progress, short
@@ -411,10 +412,7 @@ class _Pipe:
 
     def read(self, n: int = -1) -> bytes:
         if n is None or n < 0:
-            parts = []
-            while chunk := self.read(1 << 20):
-                parts.append(chunk)
-            return b"".join(parts)
+            return read_to_end(self.read)
         if self._pos >= len(self._buf):
             if self._end is True:
                 return b""

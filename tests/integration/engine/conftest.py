@@ -8,21 +8,15 @@ from typing import Iterator
 
 import pytest
 
-from engine_helpers import Daemon
+from engine_helpers import Daemon, started_daemon
 
 _names = itertools.count()
 
 
 @pytest.fixture(scope="session")
 def daemon() -> Iterator[Daemon]:
-    if os.geteuid() != 0:
-        pytest.skip("the engine needs root")
-    d = Daemon().start()
-    try:
-        d.bootstrap_busybox()
+    with started_daemon() as d:
         yield d
-    finally:
-        d.stop()
 
 
 @pytest.fixture
@@ -36,11 +30,5 @@ def name(request: pytest.FixtureRequest) -> str:
 def own_daemon() -> Iterator[Daemon]:
     """A daemon of the test's own, with busybox, for tests that kill or restart it
     (``Daemon.stop`` brings a killed one back to remove its containers)."""
-    if os.geteuid() != 0:
-        pytest.skip("the engine needs root")
-    d = Daemon().start()
-    try:
-        d.bootstrap_busybox()
+    with started_daemon() as d:
         yield d
-    finally:
-        d.stop()

@@ -8,6 +8,7 @@ unmounts anything left under the roots before deleting them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[3]
@@ -196,6 +198,23 @@ class Daemon:
         for mp in sorted((p for p in points if p.startswith(self.root + "/")),
                          key=len, reverse=True):
             subprocess.run(["umount", "-l", mp], capture_output=True)
+
+
+@contextlib.contextmanager
+def started_daemon(*, busybox: bool = True) -> Iterator[Daemon]:
+    """A daemon of its own (with busybox unless told otherwise), stopped afterwards;
+    skips the test without root."""
+    import pytest
+
+    if os.geteuid() != 0:
+        pytest.skip("the engine needs root")
+    d = Daemon().start()
+    try:
+        if busybox:
+            d.bootstrap_busybox()
+        yield d
+    finally:
+        d.stop()
 
 
 def docker(d: Daemon, *args: str, input: bytes | None = None, timeout: float = 60,

@@ -10,22 +10,16 @@ from typing import Iterator
 
 import pytest
 
-from engine_helpers import Daemon, docker
+from engine_helpers import Daemon, docker, started_daemon
 from net_helpers import (ctr_inspect, http_get, instance, leftovers, links, net_inspect, rules,
                          HTTPD)
 
 
 @pytest.fixture(scope="module")
 def own() -> Iterator[Daemon]:
-    if os.geteuid() != 0:
-        pytest.skip("the engine needs root")
-    d = Daemon().start()
-    try:
-        d.bootstrap_busybox()
+    with started_daemon() as d:
         yield d
         assert leftovers(d, [], []) == []
-    finally:
-        d.stop()
     inst = instance(d)
     assert f"dy{inst}-" not in links() and f"DY-{inst}" not in rules()
 

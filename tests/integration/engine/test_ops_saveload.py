@@ -16,7 +16,7 @@ from pathlib import Path
 import docker as docker_sdk
 import pytest
 
-from engine_helpers import DOCKER_CLI, Daemon, docker
+from engine_helpers import DOCKER_CLI, Daemon, docker, started_daemon
 
 
 @pytest.fixture
@@ -30,13 +30,8 @@ def client(daemon: Daemon):
 
 @pytest.fixture
 def second():
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
-    d = Daemon().start()
-    try:
+    with started_daemon(busybox=False) as d:
         yield d
-    finally:
-        d.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ _ENGINE = str(Path(__file__).resolve().parents[1] / "engine")
 if _ENGINE not in sys.path:
     sys.path.insert(0, _ENGINE)
 
-from engine_helpers import Daemon  # noqa: E402
+from engine_helpers import Daemon, started_daemon  # noqa: E402
 
 from docker_peer import RealDocker, ensure_dockerd  # noqa: E402
 
@@ -37,9 +37,5 @@ def real_docker() -> Iterator[RealDocker]:
 
 @pytest.fixture(scope="session")
 def daemon() -> Iterator[Daemon]:
-    d = Daemon().start()
-    try:
-        d.bootstrap_busybox()
+    with started_daemon() as d:
         yield d
-    finally:
-        d.stop()

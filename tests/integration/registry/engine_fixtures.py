@@ -8,7 +8,6 @@ the host's ~/.docker), every server is stopped by pid.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -22,7 +21,7 @@ _ENGINE = str(Path(__file__).resolve().parents[1] / "engine")
 if _ENGINE not in sys.path:
     sys.path.insert(0, _ENGINE)
 
-from engine_helpers import DOCKER_CLI, Daemon  # noqa: E402
+from engine_helpers import DOCKER_CLI, Daemon, started_daemon  # noqa: E402
 
 from regsrv_helpers import DockerRegistryProcess  # noqa: E402
 
@@ -54,14 +53,8 @@ class Docker:
 @pytest.fixture(scope="module")
 def daemon() -> Iterator[Daemon]:
     """A dockyardd with busybox bootstrapped, for one test module."""
-    if os.geteuid() != 0:
-        pytest.skip("the engine needs root")
-    d = Daemon().start()
-    try:
-        d.bootstrap_busybox()
+    with started_daemon() as d:
         yield d
-    finally:
-        d.stop()
 
 
 @pytest.fixture
