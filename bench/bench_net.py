@@ -38,21 +38,18 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from engines import Engine, bridge_args, start_dockerd, start_dockyardd
 from hostprocs import (BenchError, Section, cpu_seconds, descendants, free_port, net_changes,
-                       net_state, processes, routes_overlap, run, say)
+                       net_state, processes, routes_overlap, run, run_sections, say, work_dir)
 from measure import pct
 
 REPO = Path(__file__).resolve().parents[1]
@@ -236,9 +233,15 @@ def measure(eng: Engine, engine_pids: Callable[[], list[int]], args: argparse.Na
 # -- engine sections ---------------------------------------------------------------------------
 
 
+def dockyard_instance(work: Path) -> str:
+    """The instance id of the dockyardd this bench starts in ``work``, as its NetworkService
+    derives it from the exec root: its bridges are dy<id>-*, its chains DY-<id>."""
+    return hashlib.sha256(str(work / "dockyard" / "exec").encode()).hexdigest()[:6]
+
+
 def section_dockyard(args: argparse.Namespace, work: Path, sec: Section) -> Result:
     root = work / "dockyard"
-    instance = hashlib.sha256(str(root / "exec").encode()).hexdigest()[:6]  # as NetworkService
+    instance = dockyard_instance(work)
     sec.defer("dockyard leftovers", lambda: sweep_dockyard(instance))  # runs after the stop
     eng = start_dockyardd(root, sec, args.dockyardd, args.docker)
     say(f"  dockyardd pid {eng.proc.pid} (bridges dy{instance}-*) on {eng.sock}")
@@ -385,43 +388,16 @@ def main(argv: list[str] | None = None) -> int:
         say("bench_net.py must run as root (it starts container engines)")
         return 2
 
-    def interrupted(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupted)
-    signal.signal(signal.SIGHUP, interrupted)
     before = net_state()
-    work = Path(tempfile.mkdtemp(prefix="dockyard-bench-net-", dir="/tmp"))
-    instance = hashlib.sha256(str(work / "dockyard" / "exec").encode()).hexdigest()[:6]
     sections = {"dockyard": section_dockyard, "docker": section_docker}
-    results: dict[str, Result] = {}
-    say(f"work dir {work}; {args.runs} runs per row, {args.seconds:.0f}s loads "
-        f"({'wrk' if shutil.which('wrk') else 'python threads: no wrk'}); {os.cpu_count()} CPUs")
-    try:
-        for name in (e.strip() for e in args.engines.split(",") if e.strip()):
-            if name not in sections:
-                say(f"unknown engine {name!r}")
-                continue
-            say(f"\n== {name}")
-            sec = Section(name)
-            try:
-                results[name] = sections[name](args, work, sec)
-            except BenchError as exc:
-                say(f"  {name} FAILED: {exc}")
-            except Exception as exc:  # noqa: BLE001 - a bug here must not stop the cleanup
-                traceback.print_exc()
-                say(f"  {name} FAILED unexpectedly: {exc!r}")
-            finally:
-                sec.close()
-    except KeyboardInterrupt:
-        say("\ninterrupted: everything started was stopped")
+    with work_dir("dockyard-bench-net-", args.keep) as wd:
+        say(f"work dir {wd.path}; {args.runs} runs per row, {args.seconds:.0f}s loads "
+            f"({'wrk' if shutil.which('wrk') else 'python threads: no wrk'}); "
+            f"{os.cpu_count()} CPUs")
+        results: dict[str, Result] = run_sections(args.engines, sections, args, wd.path)
+    check_host(before, [dockyard_instance(wd.path)])
+    if wd.interrupted:
         return 130
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            say(f"kept {work}")
-        check_host(before, [instance])
     report(results, args)
     return 0
 

@@ -36,12 +36,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import signal
 import socket
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -49,7 +46,8 @@ from pathlib import Path
 from typing import Callable
 
 from engines import Engine, start_dockerd, start_dockyardd
-from hostprocs import BenchError, Section, api, cpu_seconds, hijack, run, say
+from hostprocs import (BenchError, Section, api, cpu_seconds, hijack, run, run_sections, say,
+                       work_dir)
 from measure import pct
 
 REPO = Path(__file__).resolve().parents[1]
@@ -249,37 +247,13 @@ def main(argv: list[str] | None = None) -> int:
         say("bench_ops.py must run as root (it starts container engines)")
         return 2
 
-    def interrupted(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupted)
-    signal.signal(signal.SIGHUP, interrupted)
-    work = Path(tempfile.mkdtemp(prefix="dockyard-bench-ops-", dir="/tmp"))
     sections = {"dockyard": section_dockyard, "docker": section_docker}
-    results: dict[str, Result] = {}
-    say(f"work dir {work}; {args.runs} requests per kind, {args.containers} containers, "
-        f"{args.seconds:.0f}s of streams; {os.cpu_count()} CPUs")
-    try:
-        for name in (e.strip() for e in args.engines.split(",") if e.strip()):
-            if name not in sections:
-                say(f"unknown engine {name!r}")
-                continue
-            say(f"\n== {name}")
-            sec = Section(name)
-            try:
-                results[name] = sections[name](args, work, sec)
-            except BenchError as exc:
-                say(f"  {name} FAILED: {exc}")
-            finally:
-                sec.close()
-    except KeyboardInterrupt:
-        say("\ninterrupted: everything started was stopped")
+    with work_dir("dockyard-bench-ops-", args.keep) as wd:
+        say(f"work dir {wd.path}; {args.runs} requests per kind, {args.containers} containers, "
+            f"{args.seconds:.0f}s of streams; {os.cpu_count()} CPUs")
+        results: dict[str, Result] = run_sections(args.engines, sections, args, wd.path)
+    if wd.interrupted:
         return 130
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            say(f"kept {work}")
     report(results, args)
     return 0
 

@@ -35,18 +35,17 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 from pathlib import Path
+from typing import Callable
 
-from hostprocs import (CGROUP_ROOT, BenchError, Mem, Section, api, busybox_tar, descendants,
-                       kill_matching, mem_of, processes, remove_cgroup_tree, remove_empty_dirs, run,
-                       runc_delete_all, say, spawn_daemon, stop_daemon, unmount_under, wait_ping)
+from engines import start_dockerd, start_dockyardd
+from hostprocs import (BenchError, Mem, Section, api, busybox_tar, descendants, kill_matching,
+                       mem_of, processes, remove_cgroup_tree, run, run_sections, say,
+                       unmount_under, work_dir)
 from measure import (Client, MemResult, Results, Timing, breakdown, client_startup,
                      measure_containers, pct, remove_all, runc_floor, timed)
 
@@ -63,12 +62,24 @@ PODMAN_CGROUP_PARENT = "dockyard-bench-podman"
 # -- engine sections ---------------------------------------------------------------------------
 
 
+def per_container(res: Results, m: MemResult, client: Client, args: argparse.Namespace,
+                  daemon_pids: Callable[[], list[int]], scope: Path) -> None:
+    """Add memory row ``m`` to ``res`` and fill in what each running container costs.
+
+    A failure there loses only the per-container figures: the row keeps the idle memory and the
+    section its timings.
+    """
+    res.memory.append(m)
+    try:
+        m.per_container, m.monitors = measure_containers(client, args.containers, args.timeout,
+                                                         daemon_pids, scope)
+    except BenchError as exc:
+        say(f"  memory per container failed: {exc}")
+
+
 def section_dockyard(args: argparse.Namespace, work: Path, res: Results, sec: Section) -> None:
     root = work / "dockyard"
     data, exe = root / "data", root / "exec"
-    exe.mkdir(parents=True)
-    sock = str(exe / "dockyard.sock")
-    log = root / "dockyardd.log"
     # A bytecode cache in our directory: this environment sets PYTHONDONTWRITEBYTECODE=1, and
     # without .pyc files each CLI run recompiles dockyard (~45 ms) - a normal install has them.
     env = {**os.environ, "DOCKYARD_DATA_ROOT": str(data), "DOCKYARD_EXEC_ROOT": str(exe),
@@ -79,15 +90,8 @@ def section_dockyard(args: argparse.Namespace, work: Path, res: Results, sec: Se
     python = VENV_BIN / "python"
     run([str(python if python.exists() else sys.executable), "-m", "compileall", "-q",
          str(REPO / "dockyard")], timeout=300, env=env)
-    daemon = spawn_daemon([args.dockyardd, "--data-root", str(data), "--exec-root", str(exe),
-                           "-H", f"unix://{sock}", "--log-file", str(log)],
-                          root / "stdout.log", env)
-    # Undone in reverse: containers removed, daemon stopped, then whatever it left behind.
-    sec.defer("leftover mounts", lambda: unmount_under(root))
-    sec.defer("leftover runc containers", lambda: runc_delete_all(exe / "runc"))
-    sec.defer("leftover conmon", lambda: kill_matching(("conmon",), str(root)))
-    sec.defer("stop dockyardd", lambda: stop_daemon(daemon, "dockyardd", 15))
-    wait_ping(sock, daemon, "dockyardd", log, 30)
+    eng = start_dockyardd(root, sec, args.dockyardd, args.docker, env, busybox=False)
+    daemon, sock = eng.proc, eng.sock
     say(f"  dockyardd pid {daemon.pid} on {sock}")
     daemon_pids = lambda: [daemon.pid] + descendants(daemon.pid, processes())  # noqa: E731
     idle = mem_of(daemon_pids())
@@ -97,8 +101,7 @@ def section_dockyard(args: argparse.Namespace, work: Path, res: Results, sec: Se
         raise BenchError(f"bootstrap busybox: HTTP {status}: {reply}")
     say(f"  bootstrapped busybox in {time.perf_counter() - t0:.2f}s: {reply}")
 
-    docker = Client("docker CLI -> dockyardd", [args.docker, "-H", f"unix://{sock}"],
-                    {**os.environ, "DOCKER_HOST": f"unix://{sock}"}, judged=True)
+    docker = Client("docker CLI -> dockyardd", eng.cli(), eng.env, judged=True)
     sec.defer("remove containers", lambda: remove_all(docker, args.timeout))
     cli = Client("dockyard CLI -> dockyardd", [args.dockyard_cli],
                  {**env, "DOCKER_HOST": f"unix://{sock}", "DOCKYARD_HOST": f"unix://{sock}"},
@@ -127,13 +130,8 @@ def section_dockyard(args: argparse.Namespace, work: Path, res: Results, sec: Se
     for what, client in [("docker CLI", docker)] + ([] if missing else [("dockyard CLI", cli)]):
         res.notes.append(client_startup(what, client, args.timeout))
     breakdown(sock, args)
-    m = MemResult("dockyardd", idle=idle, idle_after=mem_of(daemon_pids()))
-    res.memory.append(m)
-    try:
-        m.per_container, m.monitors = measure_containers(docker, args.containers, args.timeout,
-                                                         daemon_pids, work)
-    except BenchError as exc:
-        say(f"  memory per container failed: {exc}")
+    per_container(res, MemResult("dockyardd", idle=idle, idle_after=mem_of(daemon_pids())),
+                  docker, args, daemon_pids, work)
     # The floor under dockyard's own OCI spec (Docker's seccomp profile, masks, devices).
     spec = next(iter(sorted((data / "containers").glob("*/config.json"))), None)
     if spec is not None:
@@ -157,41 +155,11 @@ def section_runc(args: argparse.Namespace, work: Path, res: Results, sec: Sectio
 
 
 def section_docker(args: argparse.Namespace, work: Path, res: Results, sec: Section) -> None:
-    dockerd = shutil.which("dockerd")
-    if dockerd is None:
+    if shutil.which("dockerd") is None:
         raise BenchError("dockerd is not installed (try --install-peers)")
     root = work / "docker"
-    data, exe = root / "data", root / "exec"
-    exe.mkdir(parents=True)
-    sock = str(root / "docker.sock")
-    log = root / "dockerd.log"
-    key = Path("/etc/docker/key.json")
-    had_key = key.exists()
-    existing = {d.name for d in CGROUP_ROOT.glob(f"*/{DOCKER_CGROUP_PARENT}")}
-    if existing:
-        raise BenchError(f"cgroup {DOCKER_CGROUP_PARENT} already exists (another bench running?)")
-    config = root / "daemon.json"
-    config.write_text("{}\n")
-    daemon = spawn_daemon([dockerd, "--config-file", str(config), "--data-root", str(data),
-                           "--exec-root", str(exe), "--pidfile", str(root / "dockerd.pid"),
-                           "-H", f"unix://{sock}", "--bridge=none", "--iptables=false",
-                           "--ip-masq=false", "--ip6tables=false", "--userland-proxy=false",
-                           "--ip-forward=false",  # else dockerd sets net.ipv4.ip_forward=1
-                           "--cgroup-parent", f"/{DOCKER_CGROUP_PARENT}", "--log-level", "warn"],
-                          log)
-    # Paths dockerd and the containerd shims use whatever their roots: /run/docker/plugins,
-    # /run/containerd/s (shim sockets). Removed afterwards if we created them and they are empty.
-    fixed = [Path("/run/docker/plugins"), Path("/run/docker"), Path("/run/containerd/s"),
-             Path("/run/containerd")]
-    ours = [d for d in fixed if not d.exists()]
-    sec.defer("fixed /run dirs", lambda: remove_empty_dirs(ours))
-    sec.defer("cgroups", lambda: remove_cgroup_tree(DOCKER_CGROUP_PARENT))
-    sec.defer("key.json", lambda: None if had_key or not key.exists() else key.unlink())
-    sec.defer("leftover mounts", lambda: unmount_under(root))
-    sec.defer("leftover containerd/shims", lambda: kill_matching(
-        ("containerd", "containerd-shim", "containerd-shim-runc-v2"), str(exe)))
-    sec.defer("stop dockerd", lambda: stop_daemon(daemon, "dockerd", 30))
-    wait_ping(sock, daemon, "dockerd", log, 60)
+    eng = start_dockerd(root, sec, args.docker, DOCKER_CGROUP_PARENT, busybox=False)
+    daemon, sock = eng.proc, eng.sock
 
     def daemon_pids() -> list[int]:  # dockerd and the containerd it started
         table = processes()
@@ -200,19 +168,13 @@ def section_docker(args: argparse.Namespace, work: Path, res: Results, sec: Sect
 
     say(f"  dockerd pid {daemon.pid} (containerd {daemon_pids()[1:]}) on {sock}")
     idle = mem_of(daemon_pids())
-    docker = Client("docker CLI -> Docker 20.10", [args.docker, "-H", f"unix://{sock}"],
-                    {**os.environ, "DOCKER_HOST": f"unix://{sock}"})
+    docker = Client("docker CLI -> Docker 20.10", eng.cli(), eng.env)
     sec.defer("remove containers", lambda: remove_all(docker, args.timeout))
     run(docker.cmd("import", str(busybox_tar(root)), "busybox:latest"), timeout=120, env=docker.env)
     timed(docker, args, res)
     breakdown(sock, args)
-    m = MemResult("dockerd + containerd", idle=idle, idle_after=mem_of(daemon_pids()))
-    res.memory.append(m)
-    try:
-        m.per_container, m.monitors = measure_containers(docker, args.containers, args.timeout,
-                                                         daemon_pids, work)
-    except BenchError as exc:
-        say(f"  memory per container failed: {exc}")
+    per_container(res, MemResult("dockerd + containerd", idle=idle,
+                                 idle_after=mem_of(daemon_pids())), docker, args, daemon_pids, work)
 
 
 def section_podman(args: argparse.Namespace, work: Path, res: Results, sec: Section) -> None:
@@ -246,13 +208,7 @@ def section_podman(args: argparse.Namespace, work: Path, res: Results, sec: Sect
     run(client.cmd("import", str(busybox_tar(root)), "localhost/busybox:latest"), timeout=120,
         env=env)
     timed(client, args, res)
-    m = MemResult("podman (no daemon)", idle=Mem())
-    res.memory.append(m)
-    try:
-        m.per_container, m.monitors = measure_containers(client, args.containers, args.timeout,
-                                                         lambda: [], root)
-    except BenchError as exc:
-        say(f"  memory per container failed: {exc}")
+    per_container(res, MemResult("podman (no daemon)", idle=Mem()), client, args, lambda: [], root)
 
 
 # -- report ------------------------------------------------------------------------------------
@@ -284,8 +240,8 @@ def report(res: Results) -> None:
             say(n)
         return
     say()
-    say(f"memory (from /proc/<pid>/smaps_rollup; per container = monitor process(es) + daemon "
-        f"growth, the container's own process excluded)")
+    say("memory (from /proc/<pid>/smaps_rollup; per container = monitor process(es) + daemon "
+        "growth, the container's own process excluded)")
     for m in res.memory:
         if m.idle is not None and m.label.startswith("dockyardd"):
             mib = m.idle.rss_kib / 1024
@@ -350,44 +306,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.install_peers:
         install_peers(900)
 
-    def interrupted(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupted)
-    signal.signal(signal.SIGHUP, interrupted)
-    work = Path(tempfile.mkdtemp(prefix="dockyard-bench-", dir="/tmp"))
     res = Results()
     sections = {"runc": section_runc, "dockyard": section_dockyard, "docker": section_docker,
                 "podman": section_podman}
-    wanted = [e.strip() for e in args.engines.split(",") if e.strip()]
-    say(f"work dir {work}; {args.runs} runs per engine (+1 warm-up), {args.containers} containers "
-        f"for memory; {os.cpu_count()} CPUs")
-    try:
-        for name in wanted:
-            if name not in sections:
-                say(f"unknown engine {name!r}")
-                continue
-            say(f"\n== {name}")
-            sec = Section(name)
-            try:
-                sections[name](args, work, res, sec)
-            except BenchError as exc:
-                say(f"  {name} FAILED: {exc}")
-                res.notes.append(f"{name}: failed: {str(exc).splitlines()[0]}")
-            except Exception as exc:  # noqa: BLE001 - a bug here must not stop other engines
-                traceback.print_exc()
-                say(f"  {name} FAILED unexpectedly: {exc!r}")
-                res.notes.append(f"{name}: failed unexpectedly: {exc!r}")
-            finally:
-                sec.close()
-    except KeyboardInterrupt:
-        say("\ninterrupted: everything started was stopped")
+    with work_dir("dockyard-bench-", args.keep) as wd:
+        say(f"work dir {wd.path}; {args.runs} runs per engine (+1 warm-up), {args.containers} "
+            f"containers for memory; {os.cpu_count()} CPUs")
+        run_sections(args.engines, sections, args, wd.path, res,
+                     failed=lambda name, why: res.notes.append(f"{name}: {why}"))
+    if wd.interrupted:
         return 130
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            say(f"kept {work}")
     report(res)
     return 0
 

@@ -7,8 +7,9 @@ roots and socket under the bench's work directory, each undone through a :class:
     ...                      # d.sock, d.cli("run", ...), d.pids()
     sec.close()              # containers' shims, dockerd (by pid), mounts, cgroups, /run dirs
 
-bench_run.py and the older rows of bench_ops.py keep their own copies of these starts; the
-arguments here are the same (``NO_NETWORK`` is bench_run.py's set).
+Every bench starts its engines here, so they all run the same daemons with the same arguments
+(``NO_NETWORK`` unless a bench asks for a bridge). bench_run.py passes ``busybox=False``: it
+measures the daemon's idle memory first, then gets the image itself.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ __all__ = ["Engine", "start_dockyardd", "start_dockerd", "NO_NETWORK", "bridge_a
 
 #: dockerd without any network of its own: no bridge, no iptables rule, ip_forward left alone.
 NO_NETWORK = ["--bridge=none", "--iptables=false", "--ip-masq=false", "--ip6tables=false",
-              "--userland-proxy=false", "--ip-forward=false"]
+              "--userland-proxy=false",
+              "--ip-forward=false"]  # else dockerd sets net.ipv4.ip_forward=1
 
 #: What Docker's imported busybox links (dockyard's bootstrapped busybox links every applet).
 BUSYBOX_APPLETS = ("sh", "true", "sleep", "mkdir", "echo", "httpd", "cat")
@@ -68,6 +70,12 @@ class Engine:
 
 def start_dockyardd(root: Path, sec: Section, dockyardd: str, docker_cli: str,
                     env: dict[str, str] | None = None, busybox: bool = True) -> Engine:
+    """dockyardd with private data root, exec root, socket and log under ``root``.
+
+    ``env`` is the daemon's environment (default: ours). With ``busybox`` it bootstraps the
+    busybox image (there is no internet). Containers the caller starts must be removed by the
+    caller (``sec.defer`` after this returns runs before dockyardd stops).
+    """
     data, exe = root / "data", root / "exec"
     exe.mkdir(parents=True)
     sock = str(exe / "dockyard.sock")
@@ -75,6 +83,7 @@ def start_dockyardd(root: Path, sec: Section, dockyardd: str, docker_cli: str,
     daemon = spawn_daemon([dockyardd, "--data-root", str(data), "--exec-root", str(exe),
                            "-H", f"unix://{sock}", "--log-file", str(log)],
                           root / "stdout.log", env)
+    # Undone in reverse: containers removed, daemon stopped, then whatever it left behind.
     sec.defer("leftover mounts", lambda: unmount_under(root))
     sec.defer("leftover runc containers", lambda: runc_delete_all(exe / "runc"))
     sec.defer("leftover conmon", lambda: kill_matching(("conmon",), str(root)))
@@ -107,7 +116,8 @@ def start_dockerd(root: Path, sec: Section, docker_cli: str, cgroup_parent: str,
         raise BenchError(f"cgroup {cgroup_parent} already exists (another bench running?)")
     config = root / "daemon.json"
     config.write_text("{}\n")
-    # Paths dockerd and the shims use whatever their roots; removed afterwards if ours.
+    # Paths dockerd and the containerd shims use whatever their roots: /run/docker/plugins,
+    # /run/containerd/s (shim sockets). Removed afterwards if we created them and they are empty.
     fixed = [Path("/run/docker/plugins"), Path("/run/docker"), Path("/run/containerd/s"),
              Path("/run/containerd")]
     ours = [d for d in fixed if not d.exists()]

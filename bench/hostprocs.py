@@ -2,29 +2,38 @@
 memory from smaps_rollup, a tiny Engine API client on a unix socket, and the cleanup of what
 an engine may leave behind (processes by pid, mounts, cgroups, runc state).
 
+Every bench's main() runs inside :func:`work_dir` (a fresh /tmp directory; SIGTERM and SIGHUP
+unwind like Ctrl-C) and runs its engines through :func:`run_sections` (each engine fails on its
+own and is always cleaned up through its :class:`Section`).
+
 Nothing here knows an engine; bench_run.py says what to start and measure.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import tarfile
+import tempfile
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 __all__ = [
     "BenchError", "say", "run", "alive", "cmdline", "stop_pid", "Proc", "processes",
     "descendants", "Mem", "mem_of", "api", "wait_ping", "tail", "remove_cgroup_tree",
     "unmount_under", "busybox_tar", "Section", "spawn_daemon", "stop_daemon", "kill_matching",
     "runc_delete_all", "CGROUP_ROOT", "UnixHTTP", "free_port", "hijack", "remove_empty_dirs",
-    "NetState", "net_state", "net_changes", "routes_overlap", "cpu_seconds",
+    "NetState", "net_state", "net_changes", "routes_overlap", "cpu_seconds", "WorkDir",
+    "work_dir", "run_sections",
 ]
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -272,6 +281,80 @@ class Section:
                 fn()
             except BaseException as exc:  # noqa: BLE001 - cleanup must go on
                 say(f"  warning: {self.name} cleanup ({what}) failed: {exc!r}")
+
+
+@dataclass
+class WorkDir:
+    """What :func:`work_dir` gives the bench: its directory, and whether it was interrupted."""
+    path: Path
+    interrupted: bool = False
+
+
+@contextlib.contextmanager
+def work_dir(prefix: str, keep: bool) -> Iterator[WorkDir]:
+    """A fresh ``/tmp/<prefix>*`` for one bench run, removed at the end, also on Ctrl-C, SIGTERM
+    or SIGHUP (with ``keep`` it stays, and its path is said).
+
+    Why SIGTERM and SIGHUP become KeyboardInterrupt: a bench stopped by ``kill`` or by a closed
+    terminal must unwind as on Ctrl-C, through every Section's cleanup, instead of dying with
+    its daemons, mounts and cgroups left behind. The interrupt ends the ``with`` block and is
+    said here, not raised again: the caller sees ``interrupted`` and returns 130, after any
+    check of the host it makes last.
+    """
+    def interrupted(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGHUP, interrupted)
+    wd = WorkDir(Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp")))
+    try:
+        yield wd
+    except KeyboardInterrupt:
+        say("\ninterrupted: everything started was stopped")
+        wd.interrupted = True
+    finally:
+        if not keep:
+            shutil.rmtree(wd.path, ignore_errors=True)
+        else:
+            say(f"kept {wd.path}")
+
+
+T = TypeVar("T")
+
+
+def run_sections(engines: str, sections: Mapping[str, Callable[..., T]], *args: Any,
+                 failed: Callable[[str, str], None] | None = None) -> dict[str, T]:
+    """Run each section named in ``engines`` (comma-separated, as ``--engines`` gives them) as
+    ``sections[name](*args, Section(name))`` and close its Section whatever happens; returns
+    what the sections that did not fail returned, by name.
+
+    Why each section fails on its own: an engine that cannot run here (no dockerd, a cgroup
+    taken) or a bug in one section must cost neither the other engines' rows nor anyone's
+    cleanup. A failure is said, and given to ``failed(name, why)`` (``why``: "failed: <first
+    line>" or "failed unexpectedly: <repr>"); KeyboardInterrupt goes on, after the close, to
+    :func:`work_dir`.
+    """
+    results: dict[str, T] = {}
+    for name in (e.strip() for e in engines.split(",") if e.strip()):
+        if name not in sections:
+            say(f"unknown engine {name!r}")
+            continue
+        say(f"\n== {name}")
+        sec = Section(name)
+        try:
+            results[name] = sections[name](*args, sec)
+        except BenchError as exc:
+            say(f"  {name} FAILED: {exc}")
+            if failed is not None:
+                failed(name, f"failed: {(str(exc).splitlines() or [''])[0]}")
+        except Exception as exc:  # noqa: BLE001 - a bug here must not stop other engines
+            traceback.print_exc()
+            say(f"  {name} FAILED unexpectedly: {exc!r}")
+            if failed is not None:
+                failed(name, f"failed unexpectedly: {exc!r}")
+        finally:
+            sec.close()
+    return results
 
 
 def spawn_daemon(argv: list[str], log: Path,

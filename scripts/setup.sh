@@ -11,6 +11,7 @@ APT_PACKAGES=(
   iptables uidmap fuse-overlayfs slirp4netns # firewall rules, user namespaces, rootless fallbacks
   netavark aardvark-dns containernetworking-plugins
   skopeo docker-registry                     # registry interop peers for the tests
+  docker-compose                             # the real compose (1.29) as an API client in the tests
   python3-venv
 )
 

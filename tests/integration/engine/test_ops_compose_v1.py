@@ -1,0 +1,97 @@
+"""The real docker-compose (1.29, Debian's) against dockyardd, unchanged: a project with a
+build, a named volume shared by two services, a published port, a healthcheck, DNS by
+service name on the project's network, ``depends_on``, ``exec``, ``run --rm``, ``logs``,
+``--scale``, and ``down -v`` removing everything it made."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from engine_helpers import Daemon, docker
+from net_helpers import http_get
+
+pytestmark = [pytest.mark.timeout(300),
+              pytest.mark.skipif(shutil.which("docker-compose") is None,
+                                 reason="docker-compose is not installed (scripts/setup.sh installs it)")]
+
+COMPOSE = """\
+version: "3.8"
+services:
+  web:
+    image: busybox
+    command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
+    volumes: ["data:/www"]
+    ports: ["127.0.0.1:{port}:8080"]
+    environment: ["GREETING={token}"]
+    stop_grace_period: 1s
+    healthcheck:
+      test: ["CMD", "wget", "-q", "-O-", "http://localhost:8080/"]
+      interval: 1s
+  client:
+    image: busybox
+    depends_on: [web]
+    stop_grace_period: 1s
+    command: ["sh", "-c", "echo {token} > /www/index.html; until wget -q -O- http://web:8080/; do sleep 0.2; done; sleep 300"]
+    volumes: ["data:/www"]
+  built:
+    build: ./b
+    command: ["cat", "/built"]
+volumes:
+  data: {{}}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_docker_compose_v1_project(daemon: Daemon, name: str, tmp_path: Path) -> None:
+    project = name.replace("-", "")[:30]
+    port = _free_port()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "Dockerfile").write_text(f"FROM busybox\nRUN echo built-{project} > /built\n")
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE.format(port=port, token=project))
+
+    def compose(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        r = subprocess.run(["docker-compose", "-p", project, "--no-ansi", *args], cwd=tmp_path,
+                           env=dict(daemon.env), stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=180)
+        if check:
+            assert r.returncode == 0, f"docker-compose {' '.join(args)}:\n{r.stdout}\n{r.stderr}"
+        return r
+
+    try:
+        compose("up", "-d")
+        assert http_get(f"http://127.0.0.1:{port}/", timeout=30).strip() == project
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            state = json.loads(docker(daemon, "inspect", f"{project}_web_1", check=True).stdout)[0]["State"]
+            if (state.get("Health") or {}).get("Status") == "healthy":
+                break
+            time.sleep(0.3)
+        assert state["Health"]["Status"] == "healthy", state
+        logs = compose("logs", "--no-color", "client", "built").stdout
+        assert project in logs and f"built-{project}" in logs  # DNS by service name, the build
+        assert compose("exec", "-T", "web", "sh", "-c", "echo $GREETING").stdout.strip() == project
+        assert compose("run", "--rm", "-T", "client", "cat", "/www/index.html").stdout.strip() == project
+        compose("up", "-d", "--scale", "client=2")
+        ps = compose("ps").stdout
+        assert f"{project}_client_2" in ps and "Up (healthy)" in ps, ps
+        compose("restart", "web")
+        assert http_get(f"http://127.0.0.1:{port}/", timeout=30).strip() == project
+    finally:
+        compose("down", "-v", "--rmi", "local", check=False)
+    label = f"label=com.docker.compose.project={project}"
+    assert docker(daemon, "ps", "-aq", "--filter", label, check=True).stdout == ""
+    assert docker(daemon, "volume", "ls", "-q", "--filter", label, check=True).stdout == ""
+    assert docker(daemon, "network", "ls", "-q", "--filter", label, check=True).stdout == ""
+    assert f"{project}_built" not in docker(daemon, "images", check=True).stdout
