@@ -142,18 +142,34 @@ def parse_restart(text: str) -> dict[str, Any]:
     return {"Name": name, "MaximumRetryCount": retries}
 
 
-def _port_range(text: str, spec: str) -> list[int]:
+def _uint16(text: str) -> int:
+    """Go's strconv.ParseUint(text, 10, 16), with its error texts."""
+    if not text or not text.isdigit() or not text.isascii():
+        raise ValueError(f'strconv.ParseUint: parsing "{text}": invalid syntax')
+    value = int(text)
+    if value > 65535:
+        raise ValueError(f'strconv.ParseUint: parsing "{text}": value out of range')
+    return value
+
+
+def _port_range(text: str) -> list[int]:
+    """docker's nat.ParsePortRange: ``80`` or ``8000-8010``; ValueError with its text."""
     if not text:
         return []
     lo, sep, hi = text.partition("-")
-    try:
-        start = int(lo)
-        end = int(hi) if sep else start
-    except ValueError:
-        raise InvalidArgument(f"invalid containerPort: {text}" if spec else f"invalid port: {text}") from None
-    if not (0 <= start <= 65535 and 0 <= end <= 65535) or end < start:
-        raise InvalidArgument(f"invalid range specified for port: {text}")
+    start = _uint16(lo)
+    end = _uint16(hi) if sep else start
+    if end < start:
+        raise ValueError(f"invalid range specified for port: {text}")
     return list(range(start, end + 1))
+
+
+def _ports_of(text: str, what: str) -> list[int]:
+    """A ``-p`` part: any error is docker's ``invalid containerPort: x``/``invalid hostPort: x``."""
+    try:
+        return _port_range(text)
+    except ValueError:
+        raise InvalidArgument(f"invalid {what}: {text}") from None
 
 
 def parse_ports(specs: list[str]) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, str]]]]:
@@ -181,8 +197,8 @@ def parse_ports(specs: list[str]) -> tuple[dict[str, dict[str, Any]], dict[str, 
             raise InvalidArgument(f"invalid port specification: {spec!r}")
         if not container:
             raise InvalidArgument(f"no port specified: {spec}<empty>")
-        cports = _port_range(container, spec)
-        hports = _port_range(host, spec)
+        cports = _ports_of(container, "containerPort")
+        hports = _ports_of(host, "hostPort")
         if hports and len(hports) != len(cports) and len(hports) != 1:
             raise InvalidArgument(f"invalid ranges specified for container and host Ports: {container} and {host}")
         for i, cport in enumerate(cports):
@@ -213,7 +229,7 @@ def build_create_body(opts: Options, *, attach: bool) -> tuple[dict[str, Any], s
     """
     image, *command = opts.args
     if opts.rm and opts.restart not in ("", "no"):
-        raise InvalidArgument("Conflicting options: --restart and --rm")
+        raise InvalidArgument("conflicting options: cannot specify both --restart and --rm")
     env: list[str] = []
     for path in opts.env_file:
         env += read_env_file(path)
@@ -225,7 +241,11 @@ def build_create_body(opts: Options, *, attach: bool) -> tuple[dict[str, Any], s
     exposed, bindings = parse_ports(opts.publish)
     for item in opts.expose:
         port, _, proto = item.partition("/")
-        for p in _port_range(port, ""):
+        try:
+            ports = _port_range(port)
+        except ValueError as exc:
+            raise InvalidArgument(f"invalid range format for --expose: {port}, error: {exc}") from None
+        for p in ports:
             exposed[f"{p}/{proto or 'tcp'}"] = {}
     entrypoint: list[str] | None = None
     if opts.entrypoint:

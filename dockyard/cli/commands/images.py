@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 from dockyard.cli.command import MIN1, Command, Context, EXACT1
@@ -93,8 +94,40 @@ RMI = Command("rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", 
 
 # --- tag ------------------------------------------------------------------------------------------
 
+def _reference_error(ref: str, exc: InvalidArgument) -> StatusError:
+    """The docker client's own check of a name, before any request: its wording."""
+    from dockyard.cli.units import go_quote
+
+    detail = str(exc)
+    if detail.endswith("repository name must be lowercase"):
+        name = ref.split("@", 1)[0]
+        colon = name.rfind(":")
+        if colon > name.rfind("/"):
+            name = name[:colon]  # the tag
+        i = name.find("/")
+        first = name[:i]
+        if i == -1 or (not any(c in first for c in ".:") and first != "localhost"
+                       and first == first.lower()):
+            remote = name if i != -1 else "library/" + name  # no registry host in the name
+        else:
+            remote = name[i + 1:]
+        detail = f"invalid reference format: repository name ({remote}) must be lowercase"
+    elif detail.startswith("invalid reference format"):
+        detail = "invalid reference format"
+    return StatusError(1, f"Error parsing reference: {go_quote(ref)} is not a valid repository/tag: {detail}")
+
+
 def _tag(ctx: Context, opts: Options) -> int:
+    from dockyard import reference
+
     source, target = opts.args
+    for ref in (source, target):
+        if ref is source and re.fullmatch(r"(sha256:)?[0-9a-f]{64}", ref):
+            continue  # an image ID (ParseAnyReference takes those)
+        try:
+            reference.parse(ref)
+        except InvalidArgument as exc:
+            raise _reference_error(ref, exc) from None
     repo, tag = split_reference(target)
     ctx.client.image_tag(source, repo, tag or "latest")
     return 0

@@ -161,7 +161,7 @@ def test_run_read_only_rootfs_is_enforced(daemon: Daemon, name: str) -> None:
 def test_run_rm_with_restart_conflicts(daemon: Daemon) -> None:
     r = dockyard(daemon, "run", "--rm", "--restart", "always", "busybox", "true")
     assert r.returncode == 125
-    assert "Conflicting options: --restart and --rm" in r.stderr
+    assert "conflicting options: cannot specify both --restart and --rm" in r.stderr
 
 
 def test_run_help(daemon: Daemon) -> None:

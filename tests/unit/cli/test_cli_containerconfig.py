@@ -73,7 +73,7 @@ def test_body_fields_from_flags() -> None:
 
 
 def test_rm_and_restart_conflict() -> None:
-    with pytest.raises(InvalidArgument, match="Conflicting options: --restart and --rm"):
+    with pytest.raises(InvalidArgument, match="conflicting options: cannot specify both --restart and --rm"):
         _body("--rm", "--restart", "always", "busybox")
 
 
