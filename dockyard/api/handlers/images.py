@@ -176,9 +176,12 @@ def register(router: Router, engine: Engine) -> None:
         out = []
         records = images.list()
         parents = {r.parent for r in records if r.parent}
+        dangling_only = any(v.lower() in ("1", "true") for v in req.qfilters().get("dangling", []))
         for rec in records:
-            # untagged parents of other images (a build's intermediates) only with all=1
-            if not req.qbool("all") and not rec.tags and not rec.digests and rec.id in parents:
+            # untagged parents of other images (a build's intermediates) only with all=1,
+            # and never as dangling (moby lists the heads of the image tree for that)
+            if not rec.tags and not rec.digests and rec.id in parents and (
+                    not req.qbool("all") or dangling_only):
                 continue
             if match(rec):
                 out.append(image_summary(engine, rec, len(users(rec.id))))

@@ -48,6 +48,8 @@ def test_steps_are_images_chained_by_parent(daemon: Daemon, cleanup, name: str) 
     assert {c["Id"] for c in chain} <= listed_all
     out = docker(daemon, "images", "-a", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}").stdout
     assert f"{ids[1]} <none>:<none>" in out
+    dangling = docker(daemon, "images", "-a", "-q", "--no-trunc", "--filter", "dangling=true").stdout
+    assert chain[0]["Id"] not in dangling and chain[1]["Id"] not in dangling  # not leaves
 
     hist = docker(daemon, "history", "-q", "--no-trunc", f"{name}:v1").stdout.split()
     assert hist[:4] == [chain[2]["Id"], chain[1]["Id"], chain[0]["Id"], busybox]
