@@ -20,6 +20,7 @@ Pure functions and a small incremental reader, importable by the fast CLI
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -44,6 +45,7 @@ __all__ = [
 STDIN, STDOUT, STDERR, SYSTEMERR = 0, 1, 2, 3
 HEADER_SIZE = 8
 _MAX_FRAME = 0xFFFFFFFF
+_HEADER = struct.Struct(">B3xI")  # stream id, 3 zero bytes, big-endian length
 
 
 def mux_frame(stream_id: int, data: bytes) -> bytes:
@@ -52,7 +54,7 @@ def mux_frame(stream_id: int, data: bytes) -> bytes:
         raise ValueError(f"invalid stream id {stream_id}")
     if len(data) > _MAX_FRAME:
         raise ValueError("frame payload larger than 4 GiB")
-    return bytes((stream_id, 0, 0, 0)) + len(data).to_bytes(4, "big") + data
+    return _HEADER.pack(stream_id, len(data)) + data
 
 
 class MuxReader:

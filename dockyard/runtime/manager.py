@@ -512,7 +512,7 @@ class ContainerManager:
         self._set_exited(c, code, error=error)
         c.state["OOMKilled"] = oom
         try:
-            c.logfile().sync()
+            await asyncio.to_thread(c.logfile().sync)
         except OSError:
             log.exception("log sync failed for %s", c.id[:12])
         await self.runc.delete(c.id)

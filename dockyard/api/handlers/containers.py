@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import json
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dockyard.api.http import (MULTIPLEXED_STREAM, RAW_STREAM, Hijack, JSONResponse, Request,
                                Response, StreamResponse)
@@ -47,6 +48,19 @@ def _parse_since(value: str | None) -> float:
         from dockyard.cli.units import parse_timestamp
         import time
         return parse_timestamp(value, time.time())
+
+
+T = TypeVar("T")
+
+
+async def _in_thread(items: Iterator[T]) -> AsyncIterator[T]:
+    """Each next item of a blocking iterator, taken in a worker thread."""
+    done = object()
+    while True:
+        item = await asyncio.to_thread(next, items, done)
+        if item is done:
+            return
+        yield item  # type: ignore[misc]
 
 
 def register(router: Router, engine: Engine) -> None:
@@ -125,7 +139,6 @@ def register(router: Router, engine: Engine) -> None:
         tail = -1 if tail_q == "all" else int(tail_q) if tail_q.lstrip("-").isdigit() else -1
         tty = c.tty
         lf = c.logfile()
-        entries, offset = lf.read(since=since, until=until, tail=tail)
 
         def fmt(e: LogEntry) -> bytes | None:
             if e.stream == "stdout" and not want_out:
@@ -138,24 +151,28 @@ def register(router: Router, engine: Engine) -> None:
             return data if tty else mux_frame(1 if e.stream == "stdout" else 2, data)
 
         async def gen() -> AsyncIterator[bytes]:
-            nonlocal offset
-            for e in entries:
-                chunk = fmt(e)
-                if chunk:
-                    yield chunk
+            # The file work runs in a thread, a batch at a time: a log of millions of lines
+            # must not stall the daemon, nor go out as millions of writes.
+            offset = 0
+            async for data, offset in _in_thread(
+                    lf.batches(lf.select(since=since, until=until, tail=tail), fmt)):
+                if data:
+                    yield data
+            if not offset:
+                offset = await asyncio.to_thread(lf.tail_offset, 0)
             if not follow or (until and until < __import__("time").time()):
                 return
             while True:
                 done = c.exited.is_set() or c.id not in mgr.containers
-                lf.sync()
-                for e, offset in lf.entries(offset):
-                    if since and e.ts < since:
-                        continue
-                    if until and e.ts > until:
-                        return
-                    chunk = fmt(e)
-                    if chunk:
-                        yield chunk
+                await asyncio.to_thread(lf.sync)
+                new = ((e, end) for e, end in lf.entries(offset)
+                       if not (since and e.ts < since))
+                async for data, end in _in_thread(lf.batches(new, fmt)):
+                    offset = end
+                    if data:
+                        yield data
+                if until and until < __import__("time").time():
+                    return
                 if done:
                     return
                 try:
@@ -179,13 +196,17 @@ def register(router: Router, engine: Engine) -> None:
         # A stopped container is no error here (the docker CLI refuses it client-side for
         # `attach`): `start -a` attaches first and the stream begins with the next start.
 
+        def fmt(e: LogEntry) -> bytes | None:
+            if (e.stream == "stdout" and stdout) or (e.stream == "stderr" and stderr):
+                return e.data if tty else mux_frame(1 if e.stream == "stdout" else 2, e.data)
+            return None
+
         async def run(hs: HijackedStream) -> None:
             if want_logs:
-                entries, _ = c.logfile().read()
-                for e in entries:
-                    if (e.stream == "stdout" and stdout) or (e.stream == "stderr" and stderr):
-                        await hs.write(e.data if tty else
-                                       mux_frame(1 if e.stream == "stdout" else 2, e.data))
+                lf = c.logfile()
+                async for data, _ in _in_thread(lf.batches(lf.select(), fmt)):
+                    if data:
+                        await hs.write(data)
             if not stream:
                 await hs.close_write()
                 return

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from engine_helpers import VENV_BIN, Daemon, docker, dockyard
+from engine_helpers import DOCKER_CLI, VENV_BIN, Daemon, docker, dockyard
 
 SCRIPT = "for i in 1 2 3; do echo out$i; echo err$i >&2; done"
 
@@ -76,3 +76,30 @@ def test_logs_of_missing_container(daemon: Daemon) -> None:
     r = dockyard(daemon, "logs", "no-such-ctr")
     assert r.returncode == 1
     assert r.stderr == "Error response from daemon: No such container: no-such-ctr\n"
+
+
+def test_a_big_log_reads_whole_and_tails_from_the_end(daemon: Daemon, name: str) -> None:
+    """300 000 lines (conmon cuts some of them in pieces: one entry each again), read whole
+    through the docker CLI; ``--tail`` reads from the end; the daemon answers meanwhile."""
+    n = 300_000
+    docker(daemon, "run", "--name", name, "--network", "none", "busybox", "sh", "-c",
+           f"seq 1 {n} | sed 's/$/ a-log-line-of-some-length/'", timeout=120, check=True)
+    try:
+        reader = subprocess.Popen([DOCKER_CLI, "logs", name], stdout=subprocess.PIPE,
+                                  env=daemon.env)
+        assert reader.stdout is not None
+        first = reader.stdout.readline()
+        started = time.monotonic()
+        assert docker(daemon, "ps", "-a", "-q", timeout=20, check=True).stdout  # not blocked
+        assert time.monotonic() - started < 10
+        lines = [first] + reader.stdout.read().splitlines(keepends=True)
+        assert reader.wait(60) == 0
+        assert len(lines) == n and lines[0] == b"1 a-log-line-of-some-length\n"
+        assert lines[-1] == f"{n} a-log-line-of-some-length\n".encode()
+        tail = docker(daemon, "logs", "--tail", "2", name, check=True).stdout
+        assert tail == f"{n - 1} a-log-line-of-some-length\n{n} a-log-line-of-some-length\n"
+        ours = dockyard(daemon, "logs", "--tail", "2", name, check=True).stdout
+        assert ours == tail
+    finally:
+        dockyard(daemon, "rm", "-f", name)
+

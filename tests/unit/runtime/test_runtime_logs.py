@@ -1,0 +1,124 @@
+"""runtime.logs: CRI lines to Docker's json-file (pieces of a line joined, long lines cut as
+Docker cuts them, zones to UTC), the sync's crash safety, ``tail`` read from the end,
+``since``/``until``, and the fast line parser agreeing with json.loads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dockyard.runtime.logs import PARTIAL_MAX, LogFile, _parse_line, format_time
+
+
+def cri(ts: str, stream: str, tag: str, text: str) -> bytes:
+    return f"{ts} {stream} {tag} {text}\n".encode()
+
+
+@pytest.fixture
+def lf(tmp_path: Path) -> LogFile:
+    return LogFile(str(tmp_path / "ctr.log"), str(tmp_path / "c-json.log"))
+
+
+def write(lf: LogFile, *lines: bytes) -> None:
+    with open(lf.cri_path, "ab") as f:
+        f.write(b"".join(lines))
+
+
+def json_lines(lf: LogFile) -> list[dict]:
+    return [json.loads(line) for line in Path(lf.json_path).read_bytes().splitlines()]
+
+
+T = "2024-05-06T07:08:09.123456789+00:00"
+
+
+def test_pieces_of_a_line_become_one_entry(lf: LogFile) -> None:
+    write(lf, cri(T, "stdout", "P", "hello-wor"), cri(T, "stdout", "F", "ld"),
+          cri(T, "stderr", "F", "oops <&>"), cri(T, "stdout", "F", ""))
+    lf.sync()
+    assert json_lines(lf) == [
+        {"log": "hello-world\n", "stream": "stdout", "time": "2024-05-06T07:08:09.123456789Z"},
+        {"log": "oops <&>\n", "stream": "stderr", "time": "2024-05-06T07:08:09.123456789Z"},
+        {"log": "\n", "stream": "stdout", "time": "2024-05-06T07:08:09.123456789Z"},
+    ]
+    assert b"\\u003c\\u0026\\u003e" in Path(lf.json_path).read_bytes()  # Go's HTML-safe escapes
+
+
+def test_a_long_line_is_cut_at_16k_and_a_pending_piece_is_kept(lf: LogFile) -> None:
+    chunk = "x" * 8192
+    write(lf, *(cri(T, "stdout", "P", chunk) for _ in range(3)), cri(T, "stdout", "P", "tail"))
+    lf.sync()
+    logs = [e["log"] for e in json_lines(lf)]
+    assert logs[0] == chunk * 2 and len(logs[0]) >= PARTIAL_MAX  # Docker's split, no newline
+    assert "".join(logs) == chunk * 3 + "tail"   # nothing lost, the rest still to come
+    write(lf, cri(T, "stdout", "F", " end"))
+    lf.sync()
+    assert json_lines(lf)[-1]["log"] == " end\n"
+
+
+def test_zones_become_utc(lf: LogFile) -> None:
+    write(lf, cri("2024-05-06T09:08:09.5+02:00", "stdout", "F", "a"),
+          cri("2024-05-06T07:08:09Z", "stdout", "F", "b"))
+    lf.sync()
+    assert [e["time"] for e in json_lines(lf)] == ["2024-05-06T07:08:09.5Z", "2024-05-06T07:08:09Z"]
+    assert format_time("2024-05-06T07:08:09.5Z") == "2024-05-06T07:08:09.500000000Z"
+
+
+def test_sync_is_incremental_and_redoes_a_half_written_sync(lf: LogFile) -> None:
+    write(lf, cri(T, "stdout", "F", "one"), cri(T, "stdout", "F", "tw"))
+    lf.sync()
+    with open(lf.json_path, "ab") as f:  # a sync that died after writing, before its .pos
+        f.write(b'{"log":"garbage')
+    write(lf, cri(T, "stdout", "F", "three"), b"2024-05-06T07:08:09Z stdout F no newline yet")
+    lf.sync()
+    assert [e["log"] for e in json_lines(lf)] == ["one\n", "tw\n", "three\n"]
+    write(lf, b"\n")
+    lf.sync()
+    assert json_lines(lf)[-1]["log"] == "no newline yet\n"
+
+
+def test_tail_reads_from_the_end_and_since_until_filter(lf: LogFile) -> None:
+    for i in range(3000):  # one a second, from 07:00:00
+        write(lf, cri(f"2024-05-06T07:{i // 60:02d}:{i % 60:02d}.000000001+00:00",
+                      "stdout" if i % 2 else "stderr", "F", f"line {i}"))
+    lf.sync()
+    tail = [e.data for e, _ in lf.select(tail=3)]
+    assert tail == [b"line 2997\n", b"line 2998\n", b"line 2999\n"]
+    assert list(lf.select(tail=0)) == []
+    assert len(list(lf.select())) == 3000
+    since = 1714979220.0  # 2024-05-06T07:07:00Z: from line 420 on
+    assert next(lf.select(since=since))[0].data == b"line 420\n"
+    assert [e.data for e, _ in lf.select(since=since, tail=2)] == [b"line 2998\n", b"line 2999\n"]
+    until = [e.data for e, _ in lf.select(until=since, tail=2)]
+    assert until == [b"line 419\n", b"line 420\n"]
+    end = list(lf.select())[-1][1]
+    assert end == Path(lf.json_path).stat().st_size == lf.tail_offset(0)
+
+
+def test_batches_join_entries_and_keep_the_offset(lf: LogFile) -> None:
+    for i in range(1000):
+        write(lf, cri(T, "stdout", "F", f"{i:04d}"))
+    lf.sync()
+    out = list(lf.batches(lf.select(), lambda e: e.data, limit=1000))
+    assert b"".join(b for b, _ in out) == b"".join(f"{i:04d}\n".encode() for i in range(1000))
+    assert 4 <= len(out) <= 6 and out[-1][1] == lf.tail_offset(0)
+
+
+@pytest.mark.parametrize("line", [
+    b'{"log":"plain\\n","stream":"stdout","time":"2024-01-01T00:00:00Z"}\n',
+    b'{"log":"a \\"quoted\\" \\\\ path\\n","stream":"stderr","time":"T"}\n',
+    b'{"log":"\\u003cb\\u003e","stream":"stdout","time":"T"}\n',
+    '{"log":"caf\u00e9 \u2603\\n","stream":"stdout","time":"T"}\n'.encode(),
+    b'{"stream":"stdout","log":"other order\\n","time":"T"}\n',
+])
+def test_fast_parser_agrees_with_json(line: bytes) -> None:
+    entry = _parse_line(line)
+    obj = json.loads(line)
+    assert entry is not None
+    assert (entry.stream, entry.time, entry.data) == (obj["stream"], obj["time"], obj["log"].encode())
+
+
+def test_bad_lines_are_skipped() -> None:
+    assert _parse_line(b"not json\n") is None
+    assert _parse_line(b'{"log":"x"}\n') is None
