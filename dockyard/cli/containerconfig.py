@@ -50,6 +50,8 @@ def add_create_flags(fs: FlagSet) -> None:
     a("pids-limit", None, int, help="Tune container pids limit (set -1 for unlimited)")
     a("label", "l", list, help="Set meta data on a container")
     a("label-file", None, list, help="Read in a line delimited file of labels")
+    a("log-driver", None, str, help="Logging driver for the container")
+    a("log-opt", None, list, help="Log driver options")
     a("init", None, bool, help="Run an init inside the container that forwards signals and reaps processes")
     a("stop-signal", None, str, help="Signal to stop the container")
     a("stop-timeout", None, int, help="Timeout (in seconds) to stop a container")
@@ -125,16 +127,15 @@ def _labels(items: list[str]) -> dict[str, str]:
 
 
 def parse_restart(text: str) -> dict[str, Any]:
-    """``no``, ``always``, ``unless-stopped``, ``on-failure[:N]`` → ``HostConfig.RestartPolicy``."""
+    """``name[:N]`` → ``HostConfig.RestartPolicy``. As docker's ParseRestartPolicy, only the
+    form is checked here; the daemon judges the name and the count."""
     if not text:
         return {"Name": "no", "MaximumRetryCount": 0}
     name, sep, count = text.partition(":")
-    if name not in ("no", "always", "unless-stopped", "on-failure"):
-        raise InvalidArgument(f"invalid restart policy format: {text}")
+    if sep and not name:
+        raise InvalidArgument("invalid restart policy format: no policy provided before colon")
     retries = 0
-    if sep:
-        if name != "on-failure":
-            raise InvalidArgument("invalid restart policy format: maximum retry count can only be used with 'on-failure'")
+    if sep and count:
         try:
             retries = int(count)
         except ValueError:
@@ -150,6 +151,17 @@ def _uint16(text: str) -> int:
     if value > 65535:
         raise ValueError(f'strconv.ParseUint: parsing "{text}": value out of range')
     return value
+
+
+def _log_config(driver: str, items: list[str]) -> dict[str, Any]:
+    """``--log-driver``/``--log-opt k=v``: docker's parseLoggingOpts (the daemon checks the rest)."""
+    if driver == "none" and items:
+        raise InvalidArgument(f"invalid logging opts for driver {driver}")
+    options = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        options[key] = value
+    return {"Type": driver or "", "Config": options}
 
 
 def _port_range(text: str) -> list[int]:
@@ -281,6 +293,7 @@ def build_create_body(opts: Options, *, attach: bool) -> tuple[dict[str, Any], s
         "NetworkMode": opts.network or "default",
         "PortBindings": bindings or None,
         "RestartPolicy": parse_restart(opts.restart),
+        "LogConfig": _log_config(opts.log_driver, opts.log_opt),
         "AutoRemove": bool(opts.rm),
         "CapAdd": opts.cap_add or None,
         "CapDrop": opts.cap_drop or None,

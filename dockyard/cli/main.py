@@ -182,13 +182,14 @@ def _dispatch(argv: Sequence[str]) -> int:
         sys.stderr.write(f"{exc}\n")
         return 1
     except Exception as exc:
-        from dockyard.cli.errors import describe
+        from dockyard.cli.errors import describe, from_daemon
         from dockyard.errors import DockyardError
 
         if not isinstance(exc, DockyardError):
             raise
         text = describe(exc)
-        if command.program_errors:
+        # docker's create reports what the daemon refused as any other command does
+        if command.program_errors and not (command.name == "create" and from_daemon(exc)):
             sys.stderr.write(f"{PROG}: {text}\n\nRun '{PROG} {path} --help' for more information\n")
             return 125
         sys.stderr.write(text + "\n")

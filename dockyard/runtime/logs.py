@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO, TypeVar
 from datetime import datetime, timezone
 from functools import lru_cache
 
@@ -38,6 +40,8 @@ __all__ = ["LogFile", "LogEntry", "format_time", "PARTIAL_MAX"]
 PARTIAL_MAX = 16 * 1024  # Docker's json-file splits a line longer than this
 _SYNC_PIECE = 8 << 20
 _TAIL_BLOCK = 64 << 10
+_PUNCH_MIN = 1 << 20
+P = TypeVar("P")  # punch the copied CRI prefix once this much can go
 
 
 class LogEntry:
@@ -118,33 +122,40 @@ def format_time(time_text: str) -> str:
     return f"{base}.{(frac + '000000000')[:9]}Z"
 
 
-def _convert(lines: list[bytes]) -> bytes:
-    """CRI lines (each ending in a newline) → json-file lines, a line's pieces joined."""
-    out: list[bytes] = []
+def _convert(lines: list[bytes]) -> list[tuple[bytes, int]]:
+    """CRI lines (each ending in a newline) → json-file lines, a line's pieces joined.
+
+    Each json line comes with how many bytes of ``lines`` it accounts for up to its end
+    (so a rotation between two entries knows the CRI offset to record)."""
+    out: list[tuple[bytes, int]] = []
     pending: list[bytes] = []    # the P pieces of the line in progress
     pending_stream = b""
     pending_when = ""
     pending_size = 0
+    consumed = 0
 
     def flush() -> None:
         nonlocal pending, pending_size
         if pending:
-            out.append(_json_line(pending_stream.decode(), pending_when,
-                                  b"".join(pending).decode("utf-8", errors="replace")))
+            out.append((_json_line(pending_stream.decode(), pending_when,
+                                   b"".join(pending).decode("utf-8", errors="replace")), consumed))
             pending, pending_size = [], 0
 
     for raw in lines:
         parts = raw[:-1].split(b" ", 3)
         if len(parts) < 3:
+            consumed += len(raw)
             continue
         ts, stream, tag = parts[0], parts[1], parts[2]
         msg = parts[3] if len(parts) > 3 else b""
         try:
             when = _utc_text(ts)
         except (ValueError, UnicodeDecodeError):
+            consumed += len(raw)
             continue
         if pending and stream != pending_stream:
             flush()
+        consumed += len(raw)
         if not pending:
             pending_stream, pending_when = stream, when
         pending.append(msg)
@@ -155,7 +166,7 @@ def _convert(lines: list[bytes]) -> bytes:
         elif pending_size >= PARTIAL_MAX:
             flush()  # as Docker: a long line is cut into entries with no newline
     flush()  # a line whose rest is not written yet: its piece is an entry of its own
-    return b"".join(out)
+    return out
 
 
 _LOG_HEAD = b'{"log":"'
@@ -184,10 +195,24 @@ def _parse_line(line: bytes) -> LogEntry | None:
 
 
 class LogFile:
-    def __init__(self, cri_path: str, json_path: str) -> None:
+    """One container's log: conmon's CRI file, and the json-file made from it.
+
+    ``max_size``/``max_file`` are json-file's rotation (``--log-opt``): once the file would
+    pass ``max_size`` it becomes ``<id>-json.log.1`` (older ones move up, the oldest past
+    ``max_file`` goes) and a new file starts; with ``max_file`` 1 the file starts over. The
+    position is saved *before* a rotation, so a crash in the middle neither loses nor
+    repeats lines. The CRI lines already copied are punched out of conmon's file (its size
+    stays, its blocks go), so the disk holds one copy of a log, bounded by the rotation.
+    """
+
+    def __init__(self, cri_path: str, json_path: str, *, max_size: int = -1,
+                 max_file: int = 1, discard: bool = False) -> None:
         self.cri_path = cri_path
         self.json_path = json_path
         self.pos_path = json_path + ".pos"
+        self.max_size = max_size
+        self.max_file = max(1, max_file)
+        self.discard = discard  # the "none" driver: nothing is kept
 
     def _position(self) -> tuple[int, int]:
         try:
@@ -203,39 +228,99 @@ class LogFile:
             f.write(f"{cri_off} {json_size}")
         os.replace(tmp, self.pos_path)
 
+    def files(self) -> list[str]:
+        """The json-file and its rotated predecessors, oldest first."""
+        out = []
+        i = 1
+        while os.path.exists(f"{self.json_path}.{i}"):
+            out.append(f"{self.json_path}.{i}")
+            i += 1
+        return out[::-1] + [self.json_path]
+
+    def _rotate(self, js: BinaryIO, cri_off: int, json_size: int) -> BinaryIO:
+        self._save_position(cri_off, json_size)  # what the old file holds, before it moves
+        js.close()
+        if self.max_file == 1:
+            os.truncate(self.json_path, 0)
+        else:
+            try:
+                os.unlink(f"{self.json_path}.{self.max_file - 1}")
+            except FileNotFoundError:
+                pass
+            for i in range(self.max_file - 2, 0, -1):
+                try:
+                    os.replace(f"{self.json_path}.{i}", f"{self.json_path}.{i + 1}")
+                except FileNotFoundError:
+                    pass
+            os.replace(self.json_path, f"{self.json_path}.1")
+        new = open(self.json_path, "ab")
+        self._save_position(cri_off, 0)
+        return new
+
     def sync(self) -> None:
-        """Append the CRI lines conmon wrote since the last sync to the json-file."""
+        """Append the CRI lines conmon wrote since the last sync to the json-file (one sync
+        at a time per log: a reader's and the periodic one may meet)."""
+        with _lock_for(self.json_path):
+            self._sync()
+
+    def _sync(self) -> None:
+        if self.discard:
+            try:
+                _punch(self.cri_path, os.path.getsize(self.cri_path))
+            except OSError:
+                pass
+            return
         cri_off, json_size = self._position()
+        started = cri_off
         try:
             cri = open(self.cri_path, "rb")
         except FileNotFoundError:
             return
-        with cri, open(self.json_path, "ab") as js:
-            if js.tell() != json_size:
+        js = open(self.json_path, "ab")
+        try:
+            size = js.tell()
+            if size > json_size:      # a sync died after writing, before saving: redo it
                 js.truncate(json_size)
                 js.seek(json_size)
-            cri.seek(cri_off)
-            carry = b""
-            while True:
-                piece = cri.read(_SYNC_PIECE)
-                if not piece:
-                    break
-                data = carry + piece
-                end = data.rfind(b"\n")
-                if end < 0:
-                    carry = data
-                    continue
-                carry = data[end + 1:]
-                js.write(_convert(data[: end + 1].splitlines(keepends=True)))
-                js.flush()
-                cri_off += end + 1
-                json_size = js.tell()
-                self._save_position(cri_off, json_size)
+            elif size < json_size:    # it died in a rotation: this is the new file
+                json_size = size
+            with cri:
+                cri.seek(cri_off)
+                carry = b""
+                while True:
+                    piece = cri.read(_SYNC_PIECE)
+                    if not piece:
+                        break
+                    data = carry + piece
+                    end = data.rfind(b"\n")
+                    if end < 0:
+                        carry = data
+                        continue
+                    carry = data[end + 1:]
+                    batch: list[bytes] = []
+                    before = 0  # CRI bytes of this piece behind the entries written so far
+                    for line, upto in _convert(data[: end + 1].splitlines(keepends=True)):
+                        if 0 < self.max_size < json_size + len(line) and json_size:
+                            js.write(b"".join(batch))
+                            batch = []
+                            js = self._rotate(js, cri_off + before, json_size)
+                            json_size = 0
+                        batch.append(line)
+                        json_size += len(line)
+                        before = upto
+                    js.write(b"".join(batch))
+                    js.flush()
+                    cri_off += end + 1
+                    self._save_position(cri_off, json_size)
+        finally:
+            js.close()
+        if cri_off > started:
+            _punch(self.cri_path, cri_off)
 
-    def entries(self, offset: int = 0) -> Iterator[tuple[LogEntry, int]]:
-        """Entries from the json-file starting at byte ``offset``, with the next offset."""
+    def entries(self, offset: int = 0, path: str | None = None) -> Iterator[tuple[LogEntry, int]]:
+        """Entries of the json-file (or ``path``) from byte ``offset``, with the next offset."""
         try:
-            f = open(self.json_path, "rb")
+            f = open(path or self.json_path, "rb")
         except FileNotFoundError:
             return
         with f:
@@ -248,16 +333,17 @@ class LogFile:
                 if entry is not None:
                     yield entry, offset
 
-    def tail_offset(self, lines: int) -> int:
-        """Where the last ``lines`` entries begin, found by reading backwards from the end."""
+    @staticmethod
+    def _tail_in(path: str, lines: int) -> tuple[int, int]:
+        """(offset where the last ``lines`` entries of ``path`` begin, how many it has of them)."""
         try:
-            f = open(self.json_path, "rb")
+            f = open(path, "rb")
         except FileNotFoundError:
-            return 0
+            return 0, 0
         with f:
             pos = f.seek(0, os.SEEK_END)
             if lines <= 0:
-                return pos
+                return pos, 0
             seen = -1  # the file's own final newline ends the last entry, it starts none
             while pos > 0:
                 step = min(_TAIL_BLOCK, pos)
@@ -271,47 +357,208 @@ class LogFile:
                         break
                     seen += 1
                     if seen == lines:
-                        return pos + i + 1
-        return 0
+                        return pos + i + 1, lines
+        return 0, max(seen + 1, 0)
+
+    def tail_offset(self, lines: int) -> int:
+        """Where the last ``lines`` entries of the current json-file begin (read from its end)."""
+        return self._tail_in(self.json_path, lines)[0]
+
+    def follow_point(self) -> tuple[int, int]:
+        """(inode, size) of the current json-file: where a follower starts."""
+        try:
+            st = os.stat(self.json_path)
+        except FileNotFoundError:
+            return 0, 0
+        return st.st_ino, st.st_size
+
+    def follower(self, point: tuple[int, int]) -> Follower:
+        """A reader that goes on from ``point`` (inode, offset) poll after poll."""
+        return Follower(self, point)
 
     def select(self, *, since: float = 0, until: float = 0, tail: int = -1
-               ) -> Iterator[tuple[LogEntry, int]]:
-        """The entries ``docker logs`` shows, with the offset after each (to follow from).
+               ) -> Iterator[tuple[LogEntry, tuple[int, int]]]:
+        """The entries ``docker logs`` shows, oldest first, across rotated files, each with
+        the point (inode, offset) just after it: where ``follow`` goes on from.
 
-        As Docker's json-file reader: ``tail`` counts from the end of the file, then
-        ``since`` drops what is older; with ``until`` the whole file is read and ``tail``
-        counts the entries that pass both.
+        As Docker's json-file reader: ``tail`` counts from the end, then ``since`` drops
+        what is older; with ``until`` every file is read and ``tail`` counts the entries
+        that pass both.
         """
         self.sync()
+        files = self.files()
+
+        def read(path: str, offset: int) -> Iterator[tuple[LogEntry, tuple[int, int]]]:
+            try:
+                ino = os.stat(path).st_ino
+            except FileNotFoundError:
+                return
+            for entry, end in self.entries(offset, path):
+                yield entry, (ino, end)
+
         if until:
-            kept: list[tuple[LogEntry, int]] = []
-            for entry, end in self.entries(0):
-                if (since and entry.ts < since) or entry.ts > until:
-                    continue
-                kept.append((entry, end))
+            kept = [(e, at) for path in files for e, at in read(path, 0)
+                    if not ((since and e.ts < since) or e.ts > until)]
             yield from (kept[-tail:] if tail > 0 else [] if tail == 0 else kept)
             return
-        start = self.tail_offset(tail) if tail >= 0 else 0
-        for entry, end in self.entries(start):
-            if since and entry.ts < since:
-                continue
-            yield entry, end
+        start_file, start = 0, 0
+        if tail >= 0:
+            need = tail
+            start_file, start = len(files) - 1, self.tail_offset(0)
+            for i in range(len(files) - 1, -1, -1):
+                if need <= 0:
+                    break
+                start_file = i
+                start, got = self._tail_in(files[i], need)
+                need -= got
+        for i in range(start_file, len(files)):
+            for entry, at in read(files[i], start if i == start_file else 0):
+                if since and entry.ts < since:
+                    continue
+                yield entry, at
 
     @staticmethod
-    def batches(items: Iterator[tuple[LogEntry, int]], fmt: Callable[[LogEntry], bytes | None],
-                limit: int = 256 << 10) -> Iterator[tuple[bytes, int]]:
+    def batches(items: Iterator[tuple[LogEntry, P]], fmt: Callable[[LogEntry], bytes | None],
+                limit: int = 256 << 10) -> Iterator[tuple[bytes, P]]:
         """``items`` formatted and joined into writes of about ``limit`` bytes, with the
-        offset after the last entry in each (a million entries are not a million writes)."""
+        position after the last entry in each (a million entries are not a million writes)."""
         out: list[bytes] = []
         size = 0
-        end = -1
-        for entry, end in items:
+        last: P | None = None
+        for entry, last in items:
             chunk = fmt(entry)
             if chunk:
                 out.append(chunk)
                 size += len(chunk)
                 if size >= limit:
-                    yield b"".join(out), end
+                    yield b"".join(out), last
                     out, size = [], 0
-        if out or end >= 0:
-            yield b"".join(out), end
+        if last is not None:
+            yield b"".join(out), last
+
+
+def _punch(path: str, upto: int) -> None:
+    """Free the disk blocks of ``path`` below ``upto`` (copied to the json-file already);
+    offsets stay as they are, so conmon's appends and the saved position are unaffected.
+    Best effort: a filesystem without hole punching keeps the bytes."""
+    if upto < _PUNCH_MIN:
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        _fallocate(fd, _FALLOC_FL_KEEP_SIZE | _FALLOC_FL_PUNCH_HOLE, 0, upto)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+_FALLOC_FL_KEEP_SIZE = 0x01
+_FALLOC_FL_PUNCH_HOLE = 0x02
+
+
+class Follower:
+    """``docker logs -f``: keeps its json-file open, so a rotation (the file renamed, or
+    even deleted past ``max-file``) does not cut it short: it reads its file to the end,
+    then the newer ones in order, then the current one."""
+
+    def __init__(self, lf: LogFile, point: tuple[int, int]) -> None:
+        self.lf = lf
+        self.ino, self.offset = point
+        self._f: BinaryIO | None = None
+
+    def _open(self) -> bool:
+        for path in self.lf.files()[::-1]:
+            try:
+                f = open(path, "rb")
+            except FileNotFoundError:
+                continue
+            if not self.ino or os.fstat(f.fileno()).st_ino == self.ino:
+                self.ino = os.fstat(f.fileno()).st_ino
+                f.seek(self.offset)
+                self._f = f
+                return True
+            f.close()
+        return self._next_file()
+
+    def _next_file(self) -> bool:
+        """Move on to the file written after ours (the oldest there is, if ours is gone)."""
+        files = self.lf.files()
+        inos = []
+        for path in files:
+            try:
+                inos.append(os.stat(path).st_ino)
+            except FileNotFoundError:
+                inos.append(0)
+        nxt = files[inos.index(self.ino) + 1] if self.ino in inos[:-1] else files[0]
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+        try:
+            f = open(nxt, "rb")
+        except FileNotFoundError:
+            return False
+        self._f, self.ino, self.offset = f, os.fstat(f.fileno()).st_ino, 0
+        return True
+
+    def poll(self) -> Iterator[LogEntry]:
+        """The entries written since the last poll (the caller syncs first)."""
+        if self._f is None and not self._open():
+            return
+        while True:
+            assert self._f is not None
+            for line in self._f:
+                if not line.endswith(b"\n"):
+                    self._f.seek(self.offset)  # half a line: the rest comes later
+                    break
+                self.offset += len(line)
+                entry = _parse_line(line)
+                if entry is not None:
+                    yield entry
+            try:
+                current = os.stat(self.lf.json_path).st_ino
+            except FileNotFoundError:
+                return
+            if current == self.ino or not self._next_file():
+                return
+
+    @property
+    def point(self) -> tuple[int, int]:
+        return self.ino, self.offset
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_for(path: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(path)
+        if lock is None:
+            lock = _LOCKS[path] = threading.Lock()
+        return lock
+
+
+@lru_cache(maxsize=1)
+def _libc_fallocate() -> Any:
+    import ctypes
+    import ctypes.util
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    return libc.fallocate
+
+
+def _fallocate(fd: int, mode: int, offset: int, length: int) -> None:
+    import ctypes
+
+    if _libc_fallocate()(fd, mode, offset, length) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))

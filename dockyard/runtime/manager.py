@@ -48,6 +48,7 @@ from dockyard.oci.image import rfc3339
 from dockyard.runtime import conmon, etcfiles, names, record, restart
 from dockyard.runtime.exits import ExitWatcher, read_exit_code
 from dockyard.runtime.health import HealthMonitor
+from dockyard.runtime.logconfig import LogOptions, parse_log_config
 from dockyard.runtime.logs import LogFile
 from dockyard.runtime.runc import Runc
 from dockyard.runtime.spec import SpecInputs, build_spec
@@ -60,6 +61,7 @@ __all__ = ["Container", "ContainerManager", "EnginePaths", "parse_signal"]
 log = logging.getLogger("dockyard.runtime")
 
 _MIN_MEMORY = 6 * 1024 * 1024
+_LOG_SYNC_EVERY = 5.0  # seconds between copies of running containers' output
 
 
 @dataclass
@@ -115,8 +117,17 @@ class Container:
     def tty(self) -> bool:
         return bool(self.rec["Config"].get("Tty"))
 
+    @property
+    def log_options(self) -> LogOptions:
+        return parse_log_config(self.rec["HostConfig"].get("LogConfig"))
+
     def logfile(self) -> LogFile:
-        return LogFile(os.path.join(self.dir, "ctr.log"), self.rec["LogPath"])
+        opts = self.log_options
+        # LogPath is empty for the local and none drivers (as Docker shows it); the
+        # json-file still lives at its usual place for local
+        path = self.rec["LogPath"] or os.path.join(self.dir, f"{self.id}-json.log")
+        return LogFile(os.path.join(self.dir, "ctr.log"), path, max_size=opts.max_size,
+                       max_file=opts.max_file, discard=not opts.readable)
 
 
 def parse_signal(value: str | int | None, default: int = signals.SIGKILL) -> int:
@@ -168,6 +179,7 @@ class ContainerManager:
             os.makedirs(d, exist_ok=True)
         loop = asyncio.get_running_loop()
         self._watcher.start(loop)
+        self._spawn(self._sync_logs())
         for row in self.meta.query("SELECT record FROM containers"):
             rec = json.loads(row["record"])
             c = Container(rec)
@@ -200,6 +212,17 @@ class ContainerManager:
                     await self.start(c.id)
                 except DockyardError as exc:
                     log.warning("could not restart %s at boot: %s", c.id[:12], exc)
+
+    async def _sync_logs(self) -> None:
+        """Copy running containers' output to their json-files every few seconds, so
+        rotation (``max-size``) bounds the disk even when nobody reads the logs."""
+        while True:
+            await asyncio.sleep(_LOG_SYNC_EVERY)
+            for c in [c for c in self.containers.values() if c.running]:
+                try:
+                    await asyncio.to_thread(c.logfile().sync)
+                except (OSError, DockyardError):
+                    log.exception("log sync failed for %s", c.id[:12])
 
     def _repair_dirs(self) -> None:
         """Container directories without a record are leftovers of a crash mid-create."""
@@ -303,7 +326,8 @@ class ContainerManager:
             "resolv": os.path.join(cdir, "resolv.conf"),
             "hostname": os.path.join(cdir, "hostname"),
             "hosts": os.path.join(cdir, "hosts"),
-            "log": os.path.join(cdir, f"{cid}-json.log"),
+            "log": os.path.join(cdir, f"{cid}-json.log")
+            if parse_log_config(host_config.get("LogConfig")).driver == "json-file" else "",
         }
         rec = record.new_record(
             cid=cid, name=name, image_id=img.id, image_ref=image_ref, config=merged,
@@ -352,9 +376,18 @@ class ContainerManager:
                 "container:"):
             # user-defined networks arrive with the networking subsystem
             pass
+        opts = parse_log_config(hc.get("LogConfig"))
+        hc["LogConfig"] = {"Type": opts.driver,
+                           "Config": dict((hc.get("LogConfig") or {}).get("Config") or {})}
         policy = (hc.get("RestartPolicy") or {}).get("Name") or "no"
         if policy not in ("", "no", "always", "unless-stopped", "on-failure"):
             raise InvalidArgument(f"invalid restart policy '{policy}'")
+        retries = int((hc.get("RestartPolicy") or {}).get("MaximumRetryCount") or 0)
+        if policy != "on-failure" and retries:
+            raise InvalidArgument(f"maximum retry count cannot be used with restart policy "
+                                  f"'{policy or 'no'}'")
+        if retries < 0:
+            raise InvalidArgument("maximum retry count cannot be negative")
         if hc.get("AutoRemove") and policy not in ("", "no"):
             raise InvalidArgument("conflicting options: cannot specify both --restart and --rm")
         return warnings

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from dockyard.api.http import (MULTIPLEXED_STREAM, RAW_STREAM, Hijack, JSONResponse, Request,
                                Response, StreamResponse)
 from dockyard.api.router import Router
-from dockyard.errors import DockyardError, InvalidArgument, NotFound
+from dockyard.errors import DockyardError, InvalidArgument, NotFound, NotImplementedKind
 from dockyard.runtime import conmon, listing, record
 from dockyard.runtime.attach import pump
 from dockyard.runtime.logs import LogEntry, format_time
@@ -138,6 +138,8 @@ def register(router: Router, engine: Engine) -> None:
         tail_q = req.q("tail") or "all"
         tail = -1 if tail_q == "all" else int(tail_q) if tail_q.lstrip("-").isdigit() else -1
         tty = c.tty
+        if not c.log_options.readable:
+            raise NotImplementedKind("configured logging driver does not support reading")
         lf = c.logfile()
 
         def fmt(e: LogEntry) -> bytes | None:
@@ -153,32 +155,34 @@ def register(router: Router, engine: Engine) -> None:
         async def gen() -> AsyncIterator[bytes]:
             # The file work runs in a thread, a batch at a time: a log of millions of lines
             # must not stall the daemon, nor go out as millions of writes.
-            offset = 0
-            async for data, offset in _in_thread(
+            seen: tuple[int, int] | None = None  # just after the last entry sent
+            async for data, seen in _in_thread(
                     lf.batches(lf.select(since=since, until=until, tail=tail), fmt)):
                 if data:
                     yield data
-            if not offset:
-                offset = await asyncio.to_thread(lf.tail_offset, 0)
             if not follow or (until and until < __import__("time").time()):
                 return
-            while True:
-                done = c.exited.is_set() or c.id not in mgr.containers
-                await asyncio.to_thread(lf.sync)
-                new = ((e, end) for e, end in lf.entries(offset)
-                       if not (since and e.ts < since))
-                async for data, end in _in_thread(lf.batches(new, fmt)):
-                    offset = end
-                    if data:
-                        yield data
-                if until and until < __import__("time").time():
-                    return
-                if done:
-                    return
-                try:
-                    await asyncio.wait_for(c.exited.wait(), 0.1)
-                except asyncio.TimeoutError:
-                    pass
+            if seen is None:  # nothing (yet, or --tail 0): from the end as it is now
+                seen = await asyncio.to_thread(lf.follow_point)
+            follower = lf.follower(seen)
+            try:
+                while True:
+                    done = c.exited.is_set() or c.id not in mgr.containers
+                    await asyncio.to_thread(lf.sync)
+                    new = ((e, 0) for e in follower.poll() if not (since and e.ts < since))
+                    async for data, _ in _in_thread(lf.batches(new, fmt)):
+                        if data:
+                            yield data
+                    if until and until < __import__("time").time():
+                        return
+                    if done:
+                        return
+                    try:
+                        await asyncio.wait_for(c.exited.wait(), 0.1)
+                    except asyncio.TimeoutError:
+                        pass
+            finally:
+                follower.close()
 
         ctype = RAW_STREAM if tty else (MULTIPLEXED_STREAM if req.version_at_least("1.42")
                                         else RAW_STREAM)

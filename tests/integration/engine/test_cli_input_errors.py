@@ -1,6 +1,7 @@
 """Bad input to the CLI, against the real docker CLI on the same daemon: the same message
 (the program's own name aside) and the same exit status, for names ``tag`` checks before
-asking the daemon, ``-p``/``--expose`` values and conflicting flags."""
+asking the daemon, ``-p``/``--expose`` values, conflicting flags, and what the daemon
+refuses in ``create`` and ``run``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ CASES = [
        "1.2.3.4:80:80/xyz", "80-81:90-93")],
     *[["create", "--expose", e, "busybox", "true"] for e in ("99999", "abc", "5-3")],
     ["create", "--restart", "always", "--rm", "busybox", "true"],
+    # what the daemon refuses: create says it as any command (status 1), run as the program
+    *[[verb, "--restart", r, "busybox", "true"] for verb in ("create", "run")
+      for r in ("bogus", "always:3", "on-failure:-1", ":3", "on-failure:x")],
+    ["create", "-v", "/x:/y:badmode", "busybox", "true"], ["run", "-v", "/x:/y:badmode", "busybox", "true"],
+    ["create", "--log-driver", "syslogx", "busybox", "true"],
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import time
@@ -103,3 +104,44 @@ def test_a_big_log_reads_whole_and_tails_from_the_end(daemon: Daemon, name: str)
     finally:
         dockyard(daemon, "rm", "-f", name)
 
+
+
+def test_log_opts_rotate_and_drivers(daemon: Daemon, name: str) -> None:
+    """--log-opt max-size/max-file keep the newest lines in at most max-file files of about
+    max-size; none keeps nothing (logs refuse, attach still shows); local reads back with an
+    empty LogPath; bad drivers and options are refused at create, as the docker CLI shows."""
+    try:
+        docker(daemon, "run", "--name", name, "--log-opt", "max-size=2k", "--log-opt", "max-file=2",
+               "busybox", "sh", "-c", "seq 1 5000", check=True)
+        lines = docker(daemon, "logs", name, check=True).stdout.splitlines()
+        assert lines[-1] == "5000" and 20 < len(lines) < 60
+        assert lines == [str(i) for i in range(5001 - len(lines), 5001)]  # no gap, no repeat
+        log_path = docker(daemon, "inspect", "-f", "{{.LogPath}}", name, check=True).stdout.strip()
+        rotated = sorted(p for p in os.listdir(os.path.dirname(log_path)) if "-json.log" in p
+                         and not p.endswith(".pos"))
+        assert rotated == [os.path.basename(log_path), os.path.basename(log_path) + ".1"]
+        assert all(os.path.getsize(os.path.join(os.path.dirname(log_path), p)) <= 2000 for p in rotated)
+        assert docker(daemon, "logs", "--tail", "3", name, check=True).stdout == "4998\n4999\n5000\n"
+        dockyard(daemon, "rm", name, check=True)
+
+        out = docker(daemon, "run", "--name", name, "--log-driver", "none", "busybox", "echo", "shown")
+        assert out.stdout == "shown\n"
+        r = docker(daemon, "logs", name)
+        assert r.returncode == 1 and "configured logging driver does not support reading" in r.stderr
+        assert dockyard(daemon, "logs", name).returncode == 1
+        dockyard(daemon, "rm", name, check=True)
+
+        docker(daemon, "run", "--name", name, "--log-driver", "local", "busybox", "echo", "kept",
+               check=True)
+        assert docker(daemon, "logs", name, check=True).stdout == "kept\n"
+        assert docker(daemon, "inspect", "-f", "{{.LogPath}}", name, check=True).stdout == "\n"
+    finally:
+        dockyard(daemon, "rm", "-f", name)
+    for args, message in (
+            (["--log-driver", "syslogx"], "logger: no log driver named 'syslogx' is registered"),
+            (["--log-opt", "bogus=1"], "unknown log opt 'bogus' for json-file log driver"),
+            (["--log-opt", "max-size=lots"], "invalid size: 'lots'"),
+            (["--log-driver", "none", "--log-opt", "a=b"], "invalid logging opts for driver none")):
+        ref, ours = (cli(daemon, "create", *args, "busybox", "true") for cli in (docker, dockyard))
+        assert ref.returncode != 0 and ours.returncode == ref.returncode, (args, ours.stderr)
+        assert message in ref.stderr and message in ours.stderr, (args, ours.stderr)

@@ -92,7 +92,8 @@ def test_tail_reads_from_the_end_and_since_until_filter(lf: LogFile) -> None:
     assert [e.data for e, _ in lf.select(since=since, tail=2)] == [b"line 2998\n", b"line 2999\n"]
     until = [e.data for e, _ in lf.select(until=since, tail=2)]
     assert until == [b"line 419\n", b"line 420\n"]
-    end = list(lf.select())[-1][1]
+    ino, end = list(lf.select())[-1][1]
+    assert (ino, end) == lf.follow_point()
     assert end == Path(lf.json_path).stat().st_size == lf.tail_offset(0)
 
 
@@ -102,7 +103,7 @@ def test_batches_join_entries_and_keep_the_offset(lf: LogFile) -> None:
     lf.sync()
     out = list(lf.batches(lf.select(), lambda e: e.data, limit=1000))
     assert b"".join(b for b, _ in out) == b"".join(f"{i:04d}\n".encode() for i in range(1000))
-    assert 4 <= len(out) <= 6 and out[-1][1] == lf.tail_offset(0)
+    assert 4 <= len(out) <= 6 and out[-1][1] == lf.follow_point()
 
 
 @pytest.mark.parametrize("line", [
@@ -122,3 +123,96 @@ def test_fast_parser_agrees_with_json(line: bytes) -> None:
 def test_bad_lines_are_skipped() -> None:
     assert _parse_line(b"not json\n") is None
     assert _parse_line(b'{"log":"x"}\n') is None
+
+
+# -- rotation (--log-opt max-size / max-file) and the none driver -------------------------
+
+def rotating(tmp_path: Path, size: int, files: int) -> LogFile:
+    return LogFile(str(tmp_path / "ctr.log"), str(tmp_path / "c-json.log"), max_size=size,
+                   max_file=files)
+
+
+def all_logs(lf: LogFile) -> list[bytes]:
+    return [e.data for e, _ in lf.select()]
+
+
+def test_rotation_keeps_max_file_files_of_at_most_max_size(tmp_path: Path) -> None:
+    lf = rotating(tmp_path, 1000, 3)
+    for i in range(200):
+        write(lf, cri(T, "stdout", "F", f"line {i:03d}"))
+        if i % 37 == 0:
+            lf.sync()
+    lf.sync()
+    files = lf.files()
+    assert [Path(f).name for f in files] == ["c-json.log.2", "c-json.log.1", "c-json.log"]
+    assert all(Path(f).stat().st_size <= 1000 for f in files)
+    logs = all_logs(lf)
+    assert logs == [f"line {i:03d}\n".encode() for i in range(200 - len(logs), 200)]  # the newest
+    assert 2000 // 85 <= len(logs) <= 3000 // 85 + 1
+    assert [e.data for e, _ in lf.select(tail=30)] == logs[-30:]  # tail across the files
+
+
+def test_max_file_1_starts_the_file_over(tmp_path: Path) -> None:
+    lf = rotating(tmp_path, 500, 1)
+    for i in range(100):
+        write(lf, cri(T, "stdout", "F", f"l{i}"))
+    lf.sync()
+    assert lf.files() == [lf.json_path] and Path(lf.json_path).stat().st_size <= 500
+    assert all_logs(lf)[-1] == b"l99\n"
+
+
+def test_a_crash_inside_a_rotation_loses_and_repeats_nothing(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    lf = rotating(tmp_path, 600, 10)  # room for all 40 lines in the files
+    for i in range(40):
+        write(lf, cri(T, "stdout", "F", f"r{i:02d}"))
+    real_replace = __import__("os").replace
+    calls = {"n": 0}
+
+    def dying_replace(src: str, dst: str) -> None:
+        real_replace(src, dst)
+        if dst.endswith("c-json.log.1"):
+            calls["n"] += 1
+            raise KeyboardInterrupt("killed right after the file moved")
+
+    monkeypatch.setattr("dockyard.runtime.logs.os.replace", dying_replace)
+    with pytest.raises(KeyboardInterrupt):
+        lf.sync()
+    monkeypatch.setattr("dockyard.runtime.logs.os.replace", real_replace)
+    lf.sync()  # the next daemon
+    assert calls["n"] == 1
+    assert all_logs(lf) == [f"r{i:02d}\n".encode() for i in range(40)]
+
+
+def test_follow_goes_on_across_rotations(tmp_path: Path) -> None:
+    lf = rotating(tmp_path, 400, 4)
+    write(lf, cri(T, "stdout", "F", "first"))
+    lf.sync()
+    follower = lf.follower(lf.follow_point())
+    assert list(follower.poll()) == []
+    got: list[bytes] = []
+    for burst in range(6):  # several rotations in one sync, too
+        for i in range(burst * 3):
+            write(lf, cri(T, "stdout", "F", f"b{burst} {i:02d}"))
+        lf.sync()
+        got += [e.data for e in follower.poll()]
+    assert got == [f"b{b} {i:02d}\n".encode() for b in range(6) for i in range(b * 3)]
+    follower.close()
+
+
+def test_none_driver_keeps_nothing_and_punches_conmons_file(tmp_path: Path) -> None:
+    lf = LogFile(str(tmp_path / "ctr.log"), str(tmp_path / "c-json.log"), discard=True)
+    write(lf, *(cri(T, "stdout", "F", "x" * 1000) for _ in range(3000)))
+    lf.sync()
+    assert not Path(lf.json_path).exists()
+    st = (tmp_path / "ctr.log").stat()
+    assert st.st_size > 3_000_000 and st.st_blocks * 512 < 1_000_000  # the bytes are gone
+
+
+def test_copied_cri_lines_are_punched_out(tmp_path: Path, lf: LogFile) -> None:
+    write(lf, *(cri(T, "stdout", "F", "y" * 1000) for _ in range(3000)))
+    lf.sync()
+    st = (tmp_path / "ctr.log").stat()
+    assert st.st_blocks * 512 < 1_000_000 and len(all_logs(lf)) == 3000
+    write(lf, cri(T, "stdout", "F", "after the hole"))
+    assert all_logs(lf)[-1] == b"after the hole\n"
