@@ -55,7 +55,7 @@ def _free_port() -> int:
 
 
 def test_docker_compose_v1_project(daemon: Daemon, name: str, tmp_path: Path) -> None:
-    project = name.replace("-", "")[:30]
+    project = "cv1" + name.split("-")[0].lstrip("t") + name.split("-")[1]  # short: ps wraps
     port = _free_port()
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "Dockerfile").write_text(f"FROM busybox\nRUN echo built-{project} > /built\n")
@@ -84,8 +84,10 @@ def test_docker_compose_v1_project(daemon: Daemon, name: str, tmp_path: Path) ->
         assert compose("exec", "-T", "web", "sh", "-c", "echo $GREETING").stdout.strip() == project
         assert compose("run", "--rm", "-T", "client", "cat", "/www/index.html").stdout.strip() == project
         compose("up", "-d", "--scale", "client=2")
-        ps = compose("ps").stdout
-        assert f"{project}_client_2" in ps and "Up (healthy)" in ps, ps
+        ps = docker(daemon, "ps", "--filter", f"label=com.docker.compose.project={project}",
+                    "--format", "{{.Names}} {{.Status}}", check=True).stdout
+        assert f"{project}_client_2 Up" in ps and "(healthy)" in ps, ps
+        assert set(compose("ps", "--services").stdout.split()) == {"web", "client", "built"}
         compose("restart", "web")
         assert http_get(f"http://127.0.0.1:{port}/", timeout=30).strip() == project
     finally:
