@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, TypeVar
@@ -122,6 +123,9 @@ def format_time(time_text: str) -> str:
     return f"{base}.{(frac + '000000000')[:9]}Z"
 
 
+_NEEDS_ESCAPE = re.compile(rb'[\x00-\x1f"\\<>&\x7f-\xff]')  # what a json.dumps path must see
+
+
 def _convert(lines: list[bytes]) -> list[tuple[bytes, int]]:
     """CRI lines (each ending in a newline) → json-file lines, a line's pieces joined.
 
@@ -148,6 +152,13 @@ def _convert(lines: list[bytes]) -> list[tuple[bytes, int]]:
             continue
         ts, stream, tag = parts[0], parts[1], parts[2]
         msg = parts[3] if len(parts) > 3 else b""
+        if (tag == b"F" and not pending and ts.endswith(b"+00:00")
+                and not _NEEDS_ESCAPE.search(msg)):
+            # the common line: whole, UTC, plain ASCII: no decoding, no json.dumps
+            consumed += len(raw)
+            out.append((b'{"log":"' + msg + b'\\n","stream":"' + stream + b'","time":"'
+                        + ts[:-6] + b'Z"}\n', consumed))
+            continue
         try:
             when = _utc_text(ts)
         except (ValueError, UnicodeDecodeError):

@@ -213,16 +213,19 @@ class ContainerManager:
                 except DockyardError as exc:
                     log.warning("could not restart %s at boot: %s", c.id[:12], exc)
 
+    async def _sync_log(self, c: Container) -> None:
+        try:
+            await asyncio.to_thread(c.logfile().sync)
+        except (OSError, DockyardError) as exc:  # removed meanwhile, or a full disk
+            log.info("log sync for %s: %s", c.id[:12], exc)
+
     async def _sync_logs(self) -> None:
         """Copy running containers' output to their json-files every few seconds, so
         rotation (``max-size``) bounds the disk even when nobody reads the logs."""
         while True:
             await asyncio.sleep(_LOG_SYNC_EVERY)
             for c in [c for c in self.containers.values() if c.running]:
-                try:
-                    await asyncio.to_thread(c.logfile().sync)
-                except (OSError, DockyardError):
-                    log.exception("log sync failed for %s", c.id[:12])
+                await self._sync_log(c)
 
     def _repair_dirs(self) -> None:
         """Container directories without a record are leftovers of a crash mid-create."""
@@ -544,10 +547,10 @@ class ContainerManager:
             c.health = None
         self._set_exited(c, code, error=error)
         c.state["OOMKilled"] = oom
-        try:
-            await asyncio.to_thread(c.logfile().sync)
-        except OSError:
-            log.exception("log sync failed for %s", c.id[:12])
+        if not c.rec["HostConfig"].get("AutoRemove"):
+            # The exit need not wait for it: a read of the logs syncs first anyway, and a
+            # --rm container's logs go with it.
+            self._spawn(self._sync_log(c))
         await self.runc.delete(c.id)
         Snapshotter.unmount(os.path.join(c.dir, "rootfs"))
         await _best_effort(self.stop_hooks, c, "stop")

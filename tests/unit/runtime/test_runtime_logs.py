@@ -216,3 +216,13 @@ def test_copied_cri_lines_are_punched_out(tmp_path: Path, lf: LogFile) -> None:
     assert st.st_blocks * 512 < 1_000_000 and len(all_logs(lf)) == 3000
     write(lf, cri(T, "stdout", "F", "after the hole"))
     assert all_logs(lf)[-1] == b"after the hole\n"
+
+
+@pytest.mark.parametrize("msg", ["plain text", "  spaces  ", "tab\there", "~!@#$%^*()_+{}|:?[];',./`",
+                                 'quote " and \\ back', "caf\u00e9", "<&>", "\x7f del", ""])
+def test_the_fast_conversion_is_the_json_one(msg: str) -> None:
+    from dockyard.runtime.logs import _convert, _json_line
+
+    (line, upto), = _convert([cri(T, "stdout", "F", msg)])
+    assert line == _json_line("stdout", "2024-05-06T07:08:09.123456789Z", msg + "\n")
+    assert upto == len(cri(T, "stdout", "F", msg))
