@@ -251,19 +251,16 @@ class LogFile:
     def _rotate(self, js: BinaryIO, cri_off: int, json_size: int) -> BinaryIO:
         self._save_position(cri_off, json_size)  # what the old file holds, before it moves
         js.close()
-        if self.max_file == 1:
-            os.truncate(self.json_path, 0)
-        else:
+        for i in range(self.max_file - 2, 0, -1):
             try:
-                os.unlink(f"{self.json_path}.{self.max_file - 1}")
+                os.replace(f"{self.json_path}.{i}", f"{self.json_path}.{i + 1}")
             except FileNotFoundError:
                 pass
-            for i in range(self.max_file - 2, 0, -1):
-                try:
-                    os.replace(f"{self.json_path}.{i}", f"{self.json_path}.{i + 1}")
-                except FileNotFoundError:
-                    pass
-            os.replace(self.json_path, f"{self.json_path}.1")
+        # a new file rather than a truncated one, even with max-file 1: a follower that has
+        # the old one open reads it to its end
+        os.replace(self.json_path, f"{self.json_path}.1")
+        if self.max_file == 1:
+            os.unlink(f"{self.json_path}.1")
         new = open(self.json_path, "ab")
         self._save_position(cri_off, 0)
         return new
@@ -529,10 +526,16 @@ class Follower:
                 if entry is not None:
                     yield entry
             try:
-                current = os.stat(self.lf.json_path).st_ino
+                st = os.stat(self.lf.json_path)
             except FileNotFoundError:
                 return
-            if current == self.ino or not self._next_file():
+            if st.st_ino == self.ino:
+                if st.st_size < self.offset:  # max-file 1: the file started over
+                    self.offset = 0
+                    self._f.seek(0)
+                    continue
+                return
+            if not self._next_file():
                 return
 
     @property

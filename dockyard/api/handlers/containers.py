@@ -169,7 +169,8 @@ def register(router: Router, engine: Engine) -> None:
                 while True:
                     done = c.exited.is_set() or c.id not in mgr.containers
                     await asyncio.to_thread(lf.sync)
-                    new = ((e, 0) for e in follower.poll() if not (since and e.ts < since))
+                    new = ((e, 0) for e in follower.poll()
+                           if not (since and e.ts < since) and not (until and e.ts > until))
                     async for data, _ in _in_thread(lf.batches(new, fmt)):
                         if data:
                             yield data

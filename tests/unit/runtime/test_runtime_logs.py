@@ -154,11 +154,21 @@ def test_rotation_keeps_max_file_files_of_at_most_max_size(tmp_path: Path) -> No
 
 def test_max_file_1_starts_the_file_over(tmp_path: Path) -> None:
     lf = rotating(tmp_path, 500, 1)
+    write(lf, cri(T, "stdout", "F", "l-first"))
+    lf.sync()
+    follower = lf.follower(lf.follow_point())
+    got: list[bytes] = []
     for i in range(100):
         write(lf, cri(T, "stdout", "F", f"l{i}"))
+        if i % 3 == 2:  # each sync adds less than the file holds: the follower misses nothing
+            lf.sync()
+            got += [e.data for e in follower.poll()]
     lf.sync()
+    got += [e.data for e in follower.poll()]
+    follower.close()
     assert lf.files() == [lf.json_path] and Path(lf.json_path).stat().st_size <= 500
     assert all_logs(lf)[-1] == b"l99\n"
+    assert got == [f"l{i}\n".encode() for i in range(100)]
 
 
 def test_a_crash_inside_a_rotation_loses_and_repeats_nothing(tmp_path: Path,
