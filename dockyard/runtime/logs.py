@@ -266,24 +266,31 @@ class LogFile:
         return new
 
     def sync(self) -> None:
-        """Append the CRI lines conmon wrote since the last sync to the json-file (one sync
-        at a time per log: a reader's and the periodic one may meet)."""
-        with _lock_for(self.json_path):
-            self._sync()
+        """Append the CRI lines conmon wrote since the last sync to the json-file, a piece at
+        a time under the log's lock (a reader's sync, the one after the exit and the periodic
+        one may meet; between pieces a streaming reader gets its turn)."""
+        while self.sync_piece():
+            pass
 
-    def _sync(self) -> None:
+    def sync_piece(self) -> bool:
+        """One piece of a sync (up to 8 MiB of CRI lines); True when there may be more."""
+        with _lock_for(self.json_path):
+            return self._sync(pieces=1)
+
+    def _sync(self, pieces: int = 0) -> bool:
         if self.discard:
             try:
                 _punch(self.cri_path, os.path.getsize(self.cri_path))
             except OSError:
                 pass
-            return
+            return False
+        more = False
         cri_off, json_size = self._position()
         started = cri_off
         try:
             cri = open(self.cri_path, "rb")
         except FileNotFoundError:
-            return
+            return False
         js = open(self.json_path, "ab")
         try:
             size = js.tell()
@@ -320,10 +327,15 @@ class LogFile:
                     js.flush()
                     cri_off += end + 1
                     self._save_position(cri_off, json_size)
+                    pieces -= 1
+                    if pieces == 0:
+                        more = len(piece) == _SYNC_PIECE
+                        break
         finally:
             js.close()
         if cri_off > started:
             _punch(self.cri_path, cri_off)
+        return more
 
     def entries(self, offset: int = 0, path: str | None = None) -> Iterator[tuple[LogEntry, int]]:
         """Entries of the json-file (or ``path``) from byte ``offset``, with the next offset."""
@@ -393,6 +405,9 @@ class LogFile:
         what is older; with ``until`` every file is read and ``tail`` counts the entries
         that pass both.
         """
+        if tail < 0 and not until and self.max_size <= 0:
+            yield from self._select_streaming(since)
+            return
         self.sync()
         files = self.files()
 
@@ -424,6 +439,25 @@ class LogFile:
                 if since and entry.ts < since:
                     continue
                 yield entry, at
+
+    def _select_streaming(self, since: float) -> Iterator[tuple[LogEntry, tuple[int, int]]]:
+        """The whole log while it is still being copied: a piece is copied, what is there
+        is read, then the next piece (the copy and the reader's own work overlap, instead
+        of a million-line log being copied whole before its first line goes out). Only
+        without rotation: a file never moves under the reader here."""
+        offset = 0
+        while True:
+            more = self.sync_piece()
+            try:
+                ino = os.stat(self.json_path).st_ino
+            except FileNotFoundError:
+                return
+            for entry, offset in self.entries(offset):
+                if since and entry.ts < since:
+                    continue
+                yield entry, (ino, offset)
+            if not more:
+                return
 
     @staticmethod
     def batches(items: Iterator[tuple[LogEntry, P]], fmt: Callable[[LogEntry], bytes | None],

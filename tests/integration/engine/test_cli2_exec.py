@@ -145,7 +145,11 @@ def test_exec_privileged_gets_all_capabilities(daemon: Daemon, running: str) -> 
 
 
 def test_exec_tty_follows_window_resize(daemon: Daemon, running: str) -> None:
-    status, out = _pty_run(daemon, ["exec", "-it", running, "sh", "-c", "echo READY; read x; stty size"], b"go\r",
+    # the new size travels CLI -> daemon -> conmon: the shell waits for it (up to 5 s)
+    # rather than the test guessing how long that takes on a loaded machine
+    script = ('echo READY; read x; i=0; while [ "$(stty size)" != "20 70" ] && [ $i -lt 50 ]; '
+              'do sleep 0.1; i=$((i+1)); done; stty size')
+    status, out = _pty_run(daemon, ["exec", "-it", running, "sh", "-c", script], b"go\r",
                            resize_to=(20, 70))
     assert status == 0, out
     assert "20 70" in out.decode(errors="replace")
