@@ -214,6 +214,11 @@ def build_spec(inp: SpecInputs) -> dict[str, Any]:
         "devices": mounts_default.linux_devices(privileged=privileged),
     }
     sysctls = dict(hc.get("Sysctls") or {})
+    if not host_net and not network_mode.startswith("container:"):
+        # moby's defaults in a network namespace of the container's own (20.10+): a non-root
+        # process may bind ports below 1024 and ping (ICMP sockets), unless the user says else
+        sysctls.setdefault("net.ipv4.ip_unprivileged_port_start", "0")
+        sysctls.setdefault("net.ipv4.ping_group_range", "0 2147483647")
     if sysctls:
         linux["sysctl"] = sysctls
     if not privileged:

@@ -194,3 +194,22 @@ def test_user_forms(daemon: Daemon) -> None:
     r = run(daemon, "-u", "nosuchuser", "busybox", "id")
     assert r.returncode == 125
     assert "unable to find user nosuchuser: no matching entries in passwd file" in r.stderr
+
+
+def test_docker_default_sysctls_let_non_root_bind_low_ports(daemon: Daemon) -> None:
+    """moby 20.10+: in a network namespace of its own a container gets
+    ip_unprivileged_port_start=0 and ping_group_range="0 2147483647", unless --sysctl says
+    else; with the host's network it gets nothing (the host's values show)."""
+    r = docker(daemon, "run", "--rm", "--network", "none", "--user", "1000", "busybox", "sh", "-c",
+               "cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/net/ipv4/ping_group_range;"
+               " nc -l -p 80 & sleep 0.3; netstat -ltn | grep -c ':80 '", check=True)
+    assert r.stdout.split() == ["0", "0", "2147483647", "1"]
+    r = docker(daemon, "run", "--rm", "--network", "none", "--sysctl",
+               "net.ipv4.ip_unprivileged_port_start=500", "busybox", "cat",
+               "/proc/sys/net/ipv4/ip_unprivileged_port_start", check=True)
+    assert r.stdout.strip() == "500"
+    with open("/proc/sys/net/ipv4/ip_unprivileged_port_start") as f:
+        host = f.read().strip()
+    r = docker(daemon, "run", "--rm", "--network", "host", "busybox", "cat",
+               "/proc/sys/net/ipv4/ip_unprivileged_port_start", check=True)
+    assert r.stdout.strip() == host
