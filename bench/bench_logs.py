@@ -27,11 +27,9 @@ import sys
 import time
 from pathlib import Path
 
-from engines import Engine, start_dockerd, start_dockyardd
-from hostprocs import BenchError, Section, run_sections, say, work_dir
+from engines import Engine, engine_arguments, is_root, start_dockerd, start_dockyardd
+from hostprocs import BenchError, Section, run_in_work_dir, say
 
-REPO = Path(__file__).resolve().parents[1]
-VENV_BIN = REPO / ".venv" / "bin"
 DOCKER_CGROUP_PARENT = "dockyard-bench-logs-docker"
 LINE = "a-log-line-of-about-forty-bytes-0123456789"
 
@@ -106,18 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lines", type=int, default=1_000_000)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--timeout", type=float, default=300)
-    p.add_argument("--engines", default="dockyard,docker")
-    p.add_argument("--docker", default="/usr/local/bin/docker", help="the docker CLI")
-    p.add_argument("--dockyardd", default=str(VENV_BIN / "dockyardd"))
-    p.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    engine_arguments(p)
     args = p.parse_args(argv)
-    if os.geteuid() != 0:
-        say("bench_logs.py must run as root (it starts container engines)")
+    if not is_root("bench_logs.py"):
         return 2
-    sections = {"dockyard": section_dockyard, "docker": section_docker}
-    with work_dir("dockyard-bench-logs-", args.keep) as wd:
-        say(f"work dir {wd.path}; {args.lines} lines, {args.runs} runs; {os.cpu_count()} CPUs")
-        results = run_sections(args.engines, sections, args, wd.path)
+    results, wd = run_in_work_dir(
+        "dockyard-bench-logs-", args, {"dockyard": section_dockyard, "docker": section_docker},
+        lambda path: f"work dir {path}; {args.lines} lines, {args.runs} runs; {os.cpu_count()} CPUs")
     if wd.interrupted:
         return 130
     report(results, args)

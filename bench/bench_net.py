@@ -47,13 +47,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from engines import Engine, bridge_args, start_dockerd, start_dockyardd
+from engines import (Engine, bridge_args, engine_arguments, is_root, start_dockerd,
+                     start_dockyardd)
 from hostprocs import (BenchError, Section, cpu_seconds, descendants, free_port, net_changes,
-                       net_state, processes, routes_overlap, run, run_sections, say, work_dir)
+                       net_state, processes, routes_overlap, run, run_in_work_dir, say)
 from measure import pct
 
-REPO = Path(__file__).resolve().parents[1]
-VENV_BIN = REPO / ".venv" / "bin"
 DOCKER_CGROUP_PARENT = "dockyard-bench-net-docker"
 NETWORK = "benchnet"
 HTTPD = "mkdir /www && echo hi > /www/index.html && exec httpd -f -p 80 -h /www"
@@ -378,23 +377,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=20, help="timed runs per row (default 20)")
     p.add_argument("--seconds", type=float, default=5.0, help="length of each load (default 5)")
     p.add_argument("--timeout", type=float, default=60, help="seconds allowed for one client call")
-    p.add_argument("--engines", default="dockyard,docker")
     p.add_argument("--parts", default="start,rps", help="comma-separated subset of start,rps")
-    p.add_argument("--docker", default="/usr/local/bin/docker", help="the docker CLI")
-    p.add_argument("--dockyardd", default=str(VENV_BIN / "dockyardd"))
-    p.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    engine_arguments(p)
     args = p.parse_args(argv)
-    if os.geteuid() != 0:
-        say("bench_net.py must run as root (it starts container engines)")
+    if not is_root("bench_net.py"):
         return 2
 
     before = net_state()
-    sections = {"dockyard": section_dockyard, "docker": section_docker}
-    with work_dir("dockyard-bench-net-", args.keep) as wd:
-        say(f"work dir {wd.path}; {args.runs} runs per row, {args.seconds:.0f}s loads "
-            f"({'wrk' if shutil.which('wrk') else 'python threads: no wrk'}); "
-            f"{os.cpu_count()} CPUs")
-        results: dict[str, Result] = run_sections(args.engines, sections, args, wd.path)
+    results, wd = run_in_work_dir(
+        "dockyard-bench-net-", args, {"dockyard": section_dockyard, "docker": section_docker},
+        lambda path: f"work dir {path}; {args.runs} runs per row, {args.seconds:.0f}s loads "
+                     f"({'wrk' if shutil.which('wrk') else 'python threads: no wrk'}); "
+                     f"{os.cpu_count()} CPUs")
     check_host(before, [dockyard_instance(wd.path)])
     if wd.interrupted:
         return 130

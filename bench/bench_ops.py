@@ -45,13 +45,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from engines import Engine, start_dockerd, start_dockyardd
-from hostprocs import (BenchError, Section, api, cpu_seconds, hijack, run, run_sections, say,
-                       work_dir)
+from engines import Engine, engine_arguments, is_root, start_dockerd, start_dockyardd
+from hostprocs import BenchError, Section, api, cpu_seconds, hijack, run, run_in_work_dir, say
 from measure import pct
 
-REPO = Path(__file__).resolve().parents[1]
-VENV_BIN = REPO / ".venv" / "bin"
 DOCKER_CGROUP_PARENT = "dockyard-bench-ops-docker"
 
 
@@ -236,22 +233,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--containers", type=int, default=5, help="containers (and streams)")
     p.add_argument("--seconds", type=float, default=10.0, help="length of the stream phase")
     p.add_argument("--timeout", type=float, default=60)
-    p.add_argument("--engines", default="dockyard,docker")
     p.add_argument("--parts", default="exec,stats", help="comma-separated subset of exec,stats")
     p.add_argument("--exec-runs", type=int, default=30, help="timed execs per kind (default 30)")
-    p.add_argument("--docker", default="/usr/local/bin/docker", help="the docker CLI")
-    p.add_argument("--dockyardd", default=str(VENV_BIN / "dockyardd"))
-    p.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    engine_arguments(p)
     args = p.parse_args(argv)
-    if os.geteuid() != 0:
-        say("bench_ops.py must run as root (it starts container engines)")
+    if not is_root("bench_ops.py"):
         return 2
 
-    sections = {"dockyard": section_dockyard, "docker": section_docker}
-    with work_dir("dockyard-bench-ops-", args.keep) as wd:
-        say(f"work dir {wd.path}; {args.runs} requests per kind, {args.containers} containers, "
-            f"{args.seconds:.0f}s of streams; {os.cpu_count()} CPUs")
-        results: dict[str, Result] = run_sections(args.engines, sections, args, wd.path)
+    results, wd = run_in_work_dir(
+        "dockyard-bench-ops-", args, {"dockyard": section_dockyard, "docker": section_docker},
+        lambda path: f"work dir {path}; {args.runs} requests per kind, {args.containers} "
+                     f"containers, {args.seconds:.0f}s of streams; {os.cpu_count()} CPUs")
     if wd.interrupted:
         return 130
     report(results, args)

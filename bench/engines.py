@@ -14,15 +14,17 @@ measures the daemon's idle memory first, then gets the image itself.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from hostprocs import (CGROUP_ROOT, BenchError, Section, api, busybox_tar, kill_matching,
                        processes, remove_cgroup_tree, remove_empty_dirs, run, runc_delete_all,
-                       spawn_daemon, stop_daemon, unmount_under, wait_ping)
+                       say, spawn_daemon, stop_daemon, unmount_under, wait_ping)
 
 __all__ = ["Engine", "start_dockyardd", "start_dockerd", "NO_NETWORK", "bridge_args",
            "BUSYBOX_APPLETS"]
@@ -138,3 +140,20 @@ def start_dockerd(root: Path, sec: Section, docker_cli: str, cgroup_parent: str,
         run(eng.cli("import", str(busybox_tar(root, BUSYBOX_APPLETS)), "busybox:latest"),
             timeout=120)
     return eng
+
+
+def engine_arguments(p: argparse.ArgumentParser, engines: str = "dockyard,docker",
+                     engines_help: str | None = None) -> None:
+    """The options every engine bench takes: which engines, which binaries, keep the work dir."""
+    p.add_argument("--engines", default=engines, help=engines_help)
+    p.add_argument("--docker", default="/usr/local/bin/docker", help="the docker CLI")
+    p.add_argument("--dockyardd", default=str(Path(sys.executable).parent / "dockyardd"))
+    p.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+
+
+def is_root(script: str) -> bool:
+    """Benches start container engines: say so and refuse without root."""
+    if os.geteuid() == 0:
+        return True
+    say(f"{script} must run as root (it starts container engines)")
+    return False

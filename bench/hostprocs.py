@@ -33,7 +33,7 @@ __all__ = [
     "unmount_under", "busybox_tar", "Section", "spawn_daemon", "stop_daemon", "kill_matching",
     "runc_delete_all", "CGROUP_ROOT", "UnixHTTP", "free_port", "hijack", "remove_empty_dirs",
     "NetState", "net_state", "net_changes", "routes_overlap", "cpu_seconds", "WorkDir",
-    "work_dir", "run_sections",
+    "work_dir", "run_sections", "run_in_work_dir",
 ]
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -534,3 +534,15 @@ def routes_overlap(*subnets: str) -> list[str]:
         if any(dst.overlaps(n) for n in nets):
             hits.append(f"{r['dst']} dev {r.get('dev', '?')}")
     return hits
+
+
+def run_in_work_dir(prefix: str, args: Any, sections: Mapping[str, Callable[..., T]],
+                    intro: Callable[[Path], str]) -> tuple[dict[str, T], WorkDir]:
+    """The body of an engine bench's main(): a :func:`work_dir`, the line saying what runs,
+    and :func:`run_sections` over ``args.engines`` (each section gets ``args`` and the work
+    dir); returns what the sections gave and the work dir (``interrupted``: return 130)."""
+    results: dict[str, T] = {}
+    with work_dir(prefix, args.keep) as wd:
+        say(intro(wd.path))
+        results = run_sections(args.engines, sections, args, wd.path)
+    return results, wd
