@@ -8,8 +8,9 @@ with Docker's "no log driver named" error rather than silently doing nothing.
 
 Options are checked at create, as Docker's ``ValidateLogOpt``: an unknown key is an error;
 ``max-size`` is a go-units human size (decimal: ``10m`` = 10 000 000 bytes), ``max-file``
-a count of at least 1 that needs ``max-size``. ``compress``, ``labels``, ``env``, ``tag``
-and the rest of Docker's keys are accepted; rotated files are not compressed.
+a count of at least 1 that needs ``max-size``; ``compress`` gzips the rotated files (the
+local driver's default). ``labels``, ``env``, ``tag`` and the rest of Docker's keys are
+accepted and have no effect on what is stored.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class LogOptions:
     driver: str
     max_size: int = -1     # bytes; -1: never rotate
     max_file: int = 1
+    compress: bool = False
 
     @property
     def readable(self) -> bool:
@@ -82,6 +84,10 @@ def parse_log_config(log_config: dict[str, Any] | None) -> LogOptions:
     if driver == "local":
         size = size if size > 0 else _LOCAL_DEFAULT_SIZE
         files = files if opts.get("max-file") else _LOCAL_DEFAULT_FILES
-    if opts.get("compress") and opts["compress"] not in ("true", "false", "1", "0"):
-        raise InvalidArgument(f"error reading compress log option: invalid value {opts['compress']}")
-    return LogOptions(driver, size if size > 0 else -1, files)
+    compress = driver == "local"
+    if opts.get("compress"):
+        if opts["compress"] not in ("true", "false", "1", "0"):
+            raise InvalidArgument(f"error reading compress log option: invalid value "
+                                  f"{opts['compress']}")
+        compress = opts["compress"] in ("true", "1")
+    return LogOptions(driver, size if size > 0 else -1, files, compress)

@@ -27,14 +27,18 @@ Files, per container::
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
 import re
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, TypeVar
 from datetime import datetime, timezone
 from functools import lru_cache
+from pathlib import Path
 
 __all__ = ["LogFile", "LogEntry", "format_time", "PARTIAL_MAX"]
 
@@ -217,52 +221,86 @@ class LogFile:
     """
 
     def __init__(self, cri_path: str, json_path: str, *, max_size: int = -1,
-                 max_file: int = 1, discard: bool = False) -> None:
+                 max_file: int = 1, compress: bool = False, discard: bool = False) -> None:
         self.cri_path = cri_path
         self.json_path = json_path
         self.pos_path = json_path + ".pos"
         self.max_size = max_size
         self.max_file = max(1, max_file)
+        self.compress = compress  # rotated files as <id>-json.log.N.gz, as Docker's compress=true
         self.discard = discard  # the "none" driver: nothing is kept
 
-    def _position(self) -> tuple[int, int]:
+    def _position(self) -> tuple[int, int, int]:
+        """(CRI offset copied up to, json-file size then, generation of the json-file: how
+        many rotations made it; the file at ``.N`` is generation ``gen - N``)."""
         try:
             with open(self.pos_path) as f:
-                a, b = f.read().split()
-                return int(a), int(b)
+                parts = [int(x) for x in f.read().split()]
         except (OSError, ValueError):
-            return 0, 0
+            return 0, 0, 0
+        if len(parts) == 2:
+            parts.append(0)
+        return (parts[0], parts[1], parts[2]) if len(parts) == 3 else (0, 0, 0)
 
-    def _save_position(self, cri_off: int, json_size: int) -> None:
+    def _save_position(self, cri_off: int, json_size: int, gen: int) -> None:
         tmp = self.pos_path + ".tmp"
         with open(tmp, "w") as f:
-            f.write(f"{cri_off} {json_size}")
+            f.write(f"{cri_off} {json_size} {gen}")
         os.replace(tmp, self.pos_path)
 
+    def generation(self) -> int:
+        return self._position()[2]
+
+    def path_of(self, gen: int) -> tuple[str | None, int]:
+        """Where the file of generation ``gen`` is now, and its generation (the oldest one
+        there is, when ``gen`` is gone already)."""
+        current = self.generation()
+        back = current - gen
+        if back <= 0:
+            return self.json_path, current
+        path = self._rotated(back)
+        if path is not None:
+            return path, gen
+        files = self.files()
+        oldest = current - (len(files) - 1)
+        return files[0], oldest
+
+    def _rotated(self, i: int) -> str | None:
+        for path in (f"{self.json_path}.{i}", f"{self.json_path}.{i}.gz"):
+            if os.path.exists(path):
+                return path
+        return None
+
     def files(self) -> list[str]:
-        """The json-file and its rotated predecessors, oldest first."""
+        """The json-file and its rotated predecessors (``.N`` or ``.N.gz``), oldest first."""
         out = []
         i = 1
-        while os.path.exists(f"{self.json_path}.{i}"):
-            out.append(f"{self.json_path}.{i}")
+        while (path := self._rotated(i)) is not None:
+            out.append(path)
             i += 1
         return out[::-1] + [self.json_path]
 
-    def _rotate(self, js: BinaryIO, cri_off: int, json_size: int) -> BinaryIO:
-        self._save_position(cri_off, json_size)  # what the old file holds, before it moves
+    def _rotate(self, js: BinaryIO, cri_off: int, json_size: int, gen: int) -> BinaryIO:
+        self._save_position(cri_off, json_size, gen)  # what the old file holds, before it moves
         js.close()
         for i in range(self.max_file - 2, 0, -1):
-            try:
-                os.replace(f"{self.json_path}.{i}", f"{self.json_path}.{i + 1}")
-            except FileNotFoundError:
-                pass
+            src = self._rotated(i)
+            if src is None:
+                continue
+            suffix = ".gz" if src.endswith(".gz") else ""
+            for stale in (f"{self.json_path}.{i + 1}", f"{self.json_path}.{i + 1}.gz"):
+                if stale != f"{self.json_path}.{i + 1}{suffix}" and os.path.exists(stale):
+                    os.unlink(stale)
+            os.replace(src, f"{self.json_path}.{i + 1}{suffix}")
         # a new file rather than a truncated one, even with max-file 1: a follower that has
         # the old one open reads it to its end
         os.replace(self.json_path, f"{self.json_path}.1")
         if self.max_file == 1:
             os.unlink(f"{self.json_path}.1")
+        elif self.compress:
+            _gzip_file(f"{self.json_path}.1")
         new = open(self.json_path, "ab")
-        self._save_position(cri_off, 0)
+        self._save_position(cri_off, 0, gen + 1)
         return new
 
     def sync(self) -> None:
@@ -285,7 +323,7 @@ class LogFile:
                 pass
             return False
         more = False
-        cri_off, json_size = self._position()
+        cri_off, json_size, gen = self._position()
         started = cri_off
         try:
             cri = open(self.cri_path, "rb")
@@ -299,6 +337,7 @@ class LogFile:
                 js.seek(json_size)
             elif size < json_size:    # it died in a rotation: this is the new file
                 json_size = size
+                gen += 1
             with cri:
                 cri.seek(cri_off)
                 carry = b""
@@ -318,15 +357,16 @@ class LogFile:
                         if 0 < self.max_size < json_size + len(line) and json_size:
                             js.write(b"".join(batch))
                             batch = []
-                            js = self._rotate(js, cri_off + before, json_size)
+                            js = self._rotate(js, cri_off + before, json_size, gen)
                             json_size = 0
+                            gen += 1
                         batch.append(line)
                         json_size += len(line)
                         before = upto
                     js.write(b"".join(batch))
                     js.flush()
                     cri_off += end + 1
-                    self._save_position(cri_off, json_size)
+                    self._save_position(cri_off, json_size, gen)
                     pieces -= 1
                     if pieces == 0:
                         more = len(piece) == _SYNC_PIECE
@@ -338,9 +378,10 @@ class LogFile:
         return more
 
     def entries(self, offset: int = 0, path: str | None = None) -> Iterator[tuple[LogEntry, int]]:
-        """Entries of the json-file (or ``path``) from byte ``offset``, with the next offset."""
+        """Entries of the json-file (or ``path``) from byte ``offset``, with the next offset
+        (in a ``.gz`` file: of the uncompressed text)."""
         try:
-            f = open(path or self.json_path, "rb")
+            f = _open_log(path or self.json_path)
         except FileNotFoundError:
             return
         with f:
@@ -356,10 +397,16 @@ class LogFile:
     @staticmethod
     def _tail_in(path: str, lines: int) -> tuple[int, int]:
         """(offset where the last ``lines`` entries of ``path`` begin, how many it has of them)."""
-        try:
-            f = open(path, "rb")
-        except FileNotFoundError:
-            return 0, 0
+        if path.endswith(".gz"):  # bounded by max-size: read whole
+            try:
+                f = io.BytesIO(gzip.decompress(Path(path).read_bytes()))
+            except (OSError, EOFError):
+                return 0, 0
+        else:
+            try:
+                f = open(path, "rb")  # type: ignore[assignment]
+            except FileNotFoundError:
+                return 0, 0
         with f:
             pos = f.seek(0, os.SEEK_END)
             if lines <= 0:
@@ -385,15 +432,15 @@ class LogFile:
         return self._tail_in(self.json_path, lines)[0]
 
     def follow_point(self) -> tuple[int, int]:
-        """(inode, size) of the current json-file: where a follower starts."""
-        try:
-            st = os.stat(self.json_path)
-        except FileNotFoundError:
-            return 0, 0
-        return st.st_ino, st.st_size
+        """(generation, size) of the current json-file: where a follower starts."""
+        with _lock_for(self.json_path):
+            try:
+                return self.generation(), os.path.getsize(self.json_path)
+            except FileNotFoundError:
+                return self.generation(), 0
 
     def follower(self, point: tuple[int, int]) -> Follower:
-        """A reader that goes on from ``point`` (inode, offset) poll after poll."""
+        """A reader that goes on from ``point`` (generation, offset) poll after poll."""
         return Follower(self, point)
 
     def select(self, *, since: float = 0, until: float = 0, tail: int = -1
@@ -409,15 +456,14 @@ class LogFile:
             yield from self._select_streaming(since)
             return
         self.sync()
-        files = self.files()
+        with _lock_for(self.json_path):
+            files = self.files()
+            current = self.generation()
+        gens = {path: current - (len(files) - 1 - i) for i, path in enumerate(files)}
 
         def read(path: str, offset: int) -> Iterator[tuple[LogEntry, tuple[int, int]]]:
-            try:
-                ino = os.stat(path).st_ino
-            except FileNotFoundError:
-                return
             for entry, end in self.entries(offset, path):
-                yield entry, (ino, end)
+                yield entry, (gens[path], end)
 
         if until:
             kept = [(e, at) for path in files for e, at in read(path, 0)
@@ -448,14 +494,11 @@ class LogFile:
         offset = 0
         while True:
             more = self.sync_piece()
-            try:
-                ino = os.stat(self.json_path).st_ino
-            except FileNotFoundError:
-                return
+            gen = self.generation()
             for entry, offset in self.entries(offset):
                 if since and entry.ts < since:
                     continue
-                yield entry, (ino, offset)
+                yield entry, (gen, offset)
             if not more:
                 return
 
@@ -502,47 +545,27 @@ _FALLOC_FL_PUNCH_HOLE = 0x02
 
 
 class Follower:
-    """``docker logs -f``: keeps its json-file open, so a rotation (the file renamed, or
-    even deleted past ``max-file``) does not cut it short: it reads its file to the end,
-    then the newer ones in order, then the current one."""
+    """``docker logs -f``: keeps its json-file open, so a rotation (the file renamed,
+    compressed, or deleted past ``max-file``) does not cut it short: it reads its file to
+    the end, then the files of the next generations in order (see ``LogFile.path_of``)."""
 
     def __init__(self, lf: LogFile, point: tuple[int, int]) -> None:
         self.lf = lf
-        self.ino, self.offset = point
+        self.gen, self.offset = point
         self._f: BinaryIO | None = None
 
     def _open(self) -> bool:
-        for path in self.lf.files()[::-1]:
+        with _lock_for(self.lf.json_path):  # no rotation between finding and opening it
+            path, gen = self.lf.path_of(self.gen)
+            if path is None:
+                return False
+            if gen != self.gen:  # ours is gone: the oldest there is, from its start
+                self.gen, self.offset = gen, 0
             try:
-                f = open(path, "rb")
+                self._f = _open_log(path)
             except FileNotFoundError:
-                continue
-            if not self.ino or os.fstat(f.fileno()).st_ino == self.ino:
-                self.ino = os.fstat(f.fileno()).st_ino
-                f.seek(self.offset)
-                self._f = f
-                return True
-            f.close()
-        return self._next_file()
-
-    def _next_file(self) -> bool:
-        """Move on to the file written after ours (the oldest there is, if ours is gone)."""
-        files = self.lf.files()
-        inos = []
-        for path in files:
-            try:
-                inos.append(os.stat(path).st_ino)
-            except FileNotFoundError:
-                inos.append(0)
-        nxt = files[inos.index(self.ino) + 1] if self.ino in inos[:-1] else files[0]
-        if self._f is not None:
-            self._f.close()
-            self._f = None
-        try:
-            f = open(nxt, "rb")
-        except FileNotFoundError:
-            return False
-        self._f, self.ino, self.offset = f, os.fstat(f.fileno()).st_ino, 0
+                return False
+        self._f.seek(self.offset)
         return True
 
     def poll(self) -> Iterator[LogEntry]:
@@ -550,36 +573,53 @@ class Follower:
         if self._f is None and not self._open():
             return
         while True:
-            assert self._f is not None
-            for line in self._f:
-                if not line.endswith(b"\n"):
-                    self._f.seek(self.offset)  # half a line: the rest comes later
-                    break
-                self.offset += len(line)
-                entry = _parse_line(line)
-                if entry is not None:
-                    yield entry
-            try:
-                st = os.stat(self.lf.json_path)
-            except FileNotFoundError:
+            yield from self._read_to_end()
+            if self.gen >= self.lf.generation():
                 return
-            if st.st_ino == self.ino:
-                if st.st_size < self.offset:  # max-file 1: the file started over
-                    self.offset = 0
-                    self._f.seek(0)
-                    continue
+            # rotated since: the file is final now (lines may have come between the end
+            # just seen and the rotation), read what is left, then the next generation
+            yield from self._read_to_end()
+            self.close()
+            self.gen, self.offset = self.gen + 1, 0
+            if not self._open():
                 return
-            if not self._next_file():
-                return
+
+    def _read_to_end(self) -> Iterator[LogEntry]:
+        assert self._f is not None
+        for line in self._f:
+            if not line.endswith(b"\n"):
+                self._f.seek(self.offset)  # half a line: the rest comes later
+                break
+            self.offset += len(line)
+            entry = _parse_line(line)
+            if entry is not None:
+                yield entry
 
     @property
     def point(self) -> tuple[int, int]:
-        return self.ino, self.offset
+        return self.gen, self.offset
 
     def close(self) -> None:
         if self._f is not None:
             self._f.close()
             self._f = None
+
+
+def _open_log(path: str) -> BinaryIO:
+    """A json-file for reading: a rotated ``.gz`` one through gzip."""
+    if path.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
+
+
+def _gzip_file(path: str) -> None:
+    """``path`` → ``path.gz`` (temp + rename, then the plain file goes): a crash leaves one
+    of the two, both readable."""
+    tmp = path + ".gz.tmp"
+    with open(path, "rb") as src, gzip.open(tmp, "wb", compresslevel=1) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    os.replace(tmp, path + ".gz")
+    os.unlink(path)
 
 
 _LOCKS: dict[str, threading.Lock] = {}

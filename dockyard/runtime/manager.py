@@ -127,7 +127,8 @@ class Container:
         # json-file still lives at its usual place for local
         path = self.rec["LogPath"] or os.path.join(self.dir, f"{self.id}-json.log")
         return LogFile(os.path.join(self.dir, "ctr.log"), path, max_size=opts.max_size,
-                       max_file=opts.max_file, discard=not opts.readable)
+                       max_file=opts.max_file, compress=opts.compress,
+                       discard=not opts.readable)
 
 
 def parse_signal(value: str | int | None, default: int = signals.SIGKILL) -> int:

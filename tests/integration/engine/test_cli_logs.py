@@ -124,6 +124,14 @@ def test_log_opts_rotate_and_drivers(daemon: Daemon, name: str) -> None:
         assert docker(daemon, "logs", "--tail", "3", name, check=True).stdout == "4998\n4999\n5000\n"
         dockyard(daemon, "rm", name, check=True)
 
+        docker(daemon, "run", "--name", name, "--log-opt", "max-size=2k", "--log-opt", "max-file=3",
+               "--log-opt", "compress=true", "busybox", "sh", "-c", "seq 1 5000", check=True)
+        lines = docker(daemon, "logs", name, check=True).stdout.splitlines()
+        assert lines == [str(i) for i in range(5001 - len(lines), 5001)] and len(lines) > 40
+        log_path = docker(daemon, "inspect", "-f", "{{.LogPath}}", name, check=True).stdout.strip()
+        assert os.path.exists(log_path + ".1.gz") and os.path.exists(log_path + ".2.gz")
+        dockyard(daemon, "rm", name, check=True)
+
         out = docker(daemon, "run", "--name", name, "--log-driver", "none", "busybox", "echo", "shown")
         assert out.stdout == "shown\n"
         r = docker(daemon, "logs", name)

@@ -236,3 +236,25 @@ def test_the_fast_conversion_is_the_json_one(msg: str) -> None:
     (line, upto), = _convert([cri(T, "stdout", "F", msg)])
     assert line == _json_line("stdout", "2024-05-06T07:08:09.123456789Z", msg + "\n")
     assert upto == len(cri(T, "stdout", "F", msg))
+
+
+def test_compress_gzips_the_rotated_files_and_reads_through_them(tmp_path: Path) -> None:
+    lf = LogFile(str(tmp_path / "ctr.log"), str(tmp_path / "c-json.log"), max_size=1500,
+                 max_file=4, compress=True)
+    lf.sync()
+    follower = lf.follower(lf.follow_point())
+    got: list[bytes] = []
+    for i in range(120):
+        write(lf, cri(T, "stdout", "F", f"z{i:03d}"))
+        if i % 10 == 9:
+            lf.sync()
+            got += [e.data for e in follower.poll()]
+    follower.close()
+    names = [Path(f).name for f in lf.files()]
+    assert names == ["c-json.log.3.gz", "c-json.log.2.gz", "c-json.log.1.gz", "c-json.log"]
+    import gzip as gz
+    assert gz.decompress((tmp_path / "c-json.log.1.gz").read_bytes()).startswith(b'{"log":"z')
+    logs = all_logs(lf)
+    assert logs == [f"z{i:03d}\n".encode() for i in range(120 - len(logs), 120)] and len(logs) > 60
+    assert [e.data for e, _ in lf.select(tail=40)] == logs[-40:]  # the tail reaches into .gz
+    assert got == [f"z{i:03d}\n".encode() for i in range(120)]    # the follower missed nothing
