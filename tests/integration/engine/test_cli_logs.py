@@ -153,3 +153,16 @@ def test_log_opts_rotate_and_drivers(daemon: Daemon, name: str) -> None:
         ref, ours = (cli(daemon, "create", *args, "busybox", "true") for cli in (docker, dockyard))
         assert ref.returncode != 0 and ours.returncode == ref.returncode, (args, ours.stderr)
         assert message in ref.stderr and message in ours.stderr, (args, ours.stderr)
+
+
+def test_follow_keeps_every_line_across_rotations(daemon: Daemon, name: str) -> None:
+    """``logs -f`` of a container whose json-file rotates (and is compressed) many times
+    while it is followed: every line, once, in order."""
+    docker(daemon, "run", "-d", "--name", name, "--log-opt", "max-size=1k", "--log-opt", "max-file=3",
+           "--log-opt", "compress=true", "busybox", "sh", "-c",
+           "sleep 0.5; for i in $(seq 1 300); do echo line-$i; usleep 10000; done", check=True)
+    try:
+        r = docker(daemon, "logs", "-f", name, timeout=60, check=True)
+        assert r.stdout.splitlines() == [f"line-{i}" for i in range(1, 301)]
+    finally:
+        dockyard(daemon, "rm", "-f", name)
