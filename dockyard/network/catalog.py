@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import re
 import secrets
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 
-from dockyard.errors import Conflict, Forbidden, InvalidArgument, NotFound
+from dockyard.errors import Conflict, Forbidden, InvalidArgument, NotFound, Unavailable
 from dockyard.network import ipam, parent
-from dockyard.network.model import bridge_of, new_network, subnet_of
+from dockyard.network.model import bridge_of, new_network, subnet6_of, subnet_of
 from dockyard.network.store import NetworkStore
 
 __all__ = ["Catalog", "host_mtu"]
@@ -127,6 +127,12 @@ class Catalog:
                   for s in [subnet_of(r)] if s is not None]
         return taken
 
+    def taken6(self) -> list[IPv6Network]:
+        """IPv6 subnets a new network must not overlap: the host's routes and ours."""
+        taken: list[IPv6Network] = ipam.host_subnets6(exclude_devs=self.own_bridges())
+        taken += [s6[0] for r in self.nets.values() for s6 in [subnet6_of(r)] if s6]
+        return taken
+
     def write_claims(self) -> None:
         self.claims.write(str(s) for r in self.nets.values() for s in [subnet_of(r)] if s)
 
@@ -144,12 +150,19 @@ class Catalog:
             raise Forbidden(f'only one instance of "{driver}" network is allowed')
         if driver != "bridge" and driver not in parent.DRIVERS:
             raise NotFound(f'plugin "{driver}" not found')
-        if body.get("EnableIPv6"):
-            raise InvalidArgument("IPv6 networks are not supported by this engine")
         configs = (body.get("IPAM") or {}).get("Config") or []
-        if len(configs) > 1:
-            raise InvalidArgument("only one IPv4 subnet per network is supported")
-        cfg = configs[0] if configs else {}
+        v6 = [c for c in configs if ":" in str(c.get("Subnet") or "")]
+        v4 = [c for c in configs if c not in v6]
+        if len(v4) > 1 or len(v6) > 1:
+            raise InvalidArgument("only one IPv4 and one IPv6 subnet per network are supported")
+        if v6 and not body.get("EnableIPv6"):
+            raise InvalidArgument("an IPv6 subnet needs --ipv6 (EnableIPv6)")
+        if body.get("EnableIPv6") and not v6:
+            raise Unavailable("could not find an available, non-overlapping IPv6 address pool "
+                              "among the defaults to assign to the network")
+        if v6 and driver != "bridge":
+            raise InvalidArgument(f"IPv6 is not supported by the {driver} driver here")
+        cfg = v4[0] if v4 else {}
         options = {str(k): str(v) for k, v in (body.get("Options") or {}).items()}
         net_id = secrets.token_hex(32)
         if driver in parent.DRIVERS:
@@ -162,6 +175,7 @@ class Catalog:
         mtu = _mtu(options.get("com.docker.network.driver.mtu"))
         with self.claims.locked():
             subnet, gw, rng = _ipam_config(cfg, self.taken())
+            six = _ipam_config6(v6[0], self.taken6()) if v6 else None
             rec = new_network(name, "bridge", subnet=str(subnet), gateway=str(gw),
                               ip_range=str(rng) if rng else None,
                               internal=bool(body.get("Internal")),
@@ -169,6 +183,9 @@ class Catalog:
                               labels=body.get("Labels") or {}, bridge=br, mtu=mtu,
                               net_id=net_id)
             rec["_dy"]["user_subnet"] = bool(cfg.get("Subnet"))
+            if six is not None:
+                rec["EnableIPv6"] = True
+                rec["IPAM"]["Config"].append({"Subnet": str(six[0]), "Gateway": str(six[1])})
             self.save(rec)
             self.write_claims()
         return rec
@@ -256,6 +273,24 @@ def _mtu(value: str | None) -> int:
     if not 68 <= mtu <= 65535:
         raise InvalidArgument(f"invalid MTU: {mtu}")
     return mtu
+
+
+def _ipam_config6(cfg: dict[str, Any], taken: list[IPv6Network]
+                  ) -> tuple[IPv6Network, IPv6Address]:
+    """The IPv6 subnet (always given: there is no default IPv6 pool) and its gateway."""
+    subnet = ipam.parse_subnet6(str(cfg["Subnet"]))
+    ipam.check_overlap(subnet, taken)
+    gw = subnet.network_address + 1
+    if cfg.get("Gateway"):
+        try:
+            gw = IPv6Address(cfg["Gateway"])
+        except ValueError:
+            raise InvalidArgument(f"invalid gateway {cfg['Gateway']}") from None
+        if gw not in subnet:
+            raise InvalidArgument(f"no matching subnet for gateway {gw}")
+    if cfg.get("IPRange"):
+        raise InvalidArgument("an IPv6 ip-range is not supported here")
+    return subnet, gw
 
 
 def _ipam_config(cfg: dict[str, Any], taken: list[IPv4Network]

@@ -25,18 +25,21 @@ from typing import Iterable
 __all__ = ["Firewall"]
 
 
-def _ipt(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["iptables", "-w", "10", *args], capture_output=True, text=True,
-                          timeout=60)
-
-
 class Firewall:
-    def __init__(self, instance: str) -> None:
+    """The chains for one address family: ``"4"`` (iptables) or ``"6"`` (ip6tables, for the
+    bridges of networks with IPv6: the rules name interfaces, not addresses)."""
+
+    def __init__(self, instance: str, family: str = "4") -> None:
         self.chain = f"DY-{instance}"
         self.iso = f"DY-{instance}-ISO"
+        self.tool = "iptables" if family == "4" else "ip6tables"
+
+    def _ipt(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([self.tool, "-w", "10", *args], capture_output=True, text=True,
+                              timeout=60)
 
     def _exists(self, chain: str) -> bool:
-        return _ipt("-S", chain).returncode == 0
+        return self._ipt("-S", chain).returncode == 0
 
     def sync(self, bridges: Iterable[tuple[str, bool]]) -> None:
         """``bridges``: (name, internal) for every bridge with an endpoint up."""
@@ -59,28 +62,28 @@ class Firewall:
                 # subnet, which a FORWARD policy of DROP would stop
                 rules.append(["-A", self.chain, "-o", br, "-m", "conntrack", "--ctstate",
                               "DNAT", "-j", "ACCEPT"])
-        if _ipt("-C", "FORWARD", "-j", self.chain).returncode != 0:
+        if self._ipt("-C", "FORWARD", "-j", self.chain).returncode != 0:
             rules.append(["-I", "FORWARD", "1", "-j", self.chain])
         # one atomic batch: declaring the chains (re)creates them empty, --noflush keeps
         # everything else in the table
         text = "*filter\n" + f":{self.chain} - [0:0]\n:{self.iso} - [0:0]\n"
         text += "".join(" ".join(r) + "\n" for r in rules) + "COMMIT\n"
-        r = subprocess.run(["iptables-restore", "-w", "10", "--noflush"], input=text,
+        r = subprocess.run([f"{self.tool}-restore", "-w", "10", "--noflush"], input=text,
                            capture_output=True, text=True, timeout=60)
         if r.returncode != 0:
             for chain in (self.chain, self.iso):
                 if not self._exists(chain):
-                    _ipt("-N", chain)
-                _ipt("-F", chain)
+                    self._ipt("-N", chain)
+                self._ipt("-F", chain)
             for rule in rules:
-                _ipt(*rule)
+                self._ipt(*rule)
 
     def clear(self) -> None:
-        while _ipt("-D", "FORWARD", "-j", self.chain).returncode == 0:
+        while self._ipt("-D", "FORWARD", "-j", self.chain).returncode == 0:
             pass
         for chain in (self.chain, self.iso):
             if self._exists(chain):
-                _ipt("-F", chain)
+                self._ipt("-F", chain)
         for chain in (self.chain, self.iso):
             if self._exists(chain):
-                _ipt("-X", chain)
+                self._ipt("-X", chain)

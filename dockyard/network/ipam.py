@@ -12,6 +12,10 @@ Vocabulary:
   ``/run/dockyard-ipam/<instance>.json`` under a host-wide lock; a claim file whose
   ``exec_root`` is gone is stale and ignored.
 - **lease**: one address of a subnet given to one endpoint (persisted by the store).
+- **IPv6**: a network with ``EnableIPv6`` has a second, IPv6 subnet, always given by the
+  user (Docker 20.10 has no default IPv6 pool either); it must not overlap the host's IPv6
+  routes or our other networks' (claims stay IPv4: a ULA /64 picked at random does not
+  meet another daemon's). Addresses go out in order from ``::2``.
 
 Worked example::
 
@@ -29,13 +33,13 @@ import json
 import os
 import subprocess
 from contextlib import contextmanager
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Iterable, Iterator
 
 from dockyard.errors import Forbidden, InvalidArgument, Unavailable
 
-__all__ = ["Claims", "check_overlap", "free_address", "host_subnets", "parse_subnet",
-           "pick_subnet", "POOLS"]
+__all__ = ["Claims", "check_overlap", "free_address", "free_address6", "host_subnets",
+           "host_subnets6", "parse_subnet", "parse_subnet6", "pick_subnet", "POOLS"]
 
 #: (base, prefix of the subnets carved from it), in the order tried
 POOLS: list[tuple[str, int]] = [("172.17.0.0/16", 16), ("172.18.0.0/15", 16),
@@ -54,6 +58,48 @@ def parse_subnet(value: str) -> IPv4Network:
     if not isinstance(net, IPv4Network):
         raise InvalidArgument(f"IPv6 subnets are not supported: {value}")
     return net
+
+
+def parse_subnet6(value: str) -> IPv6Network:
+    try:
+        net = ipaddress.ip_network(value, strict=False)
+    except ValueError as exc:
+        raise InvalidArgument(f"invalid subnet {value}: {exc}") from exc
+    if not isinstance(net, IPv6Network):
+        raise InvalidArgument(f"not an IPv6 subnet: {value}")
+    if net.prefixlen > 126:
+        raise InvalidArgument(f"IPv6 subnet {value} is too small")
+    return net
+
+
+def host_subnets6(exclude_devs: Iterable[str] = ()) -> list[IPv6Network]:
+    """Every IPv6 prefix the host routes (default, link-local and multicast excepted)."""
+    skip = set(exclude_devs)
+    nets: list[IPv6Network] = []
+    for r in _ip_json("-6", "route", "show", "table", "all"):
+        dst = str(r.get("dst") or "")
+        if not dst or dst == "default" or r.get("dev") in skip:
+            continue
+        try:
+            net = IPv6Network(dst if "/" in dst else dst + "/128", strict=False)
+        except ValueError:
+            continue
+        if not (net.is_link_local or net.is_multicast or net.is_loopback):
+            nets.append(net)
+    return nets
+
+
+def free_address6(subnet: IPv6Network, gateway: IPv6Address,
+                  used: set[IPv6Address]) -> IPv6Address:
+    """The first free address after the gateway's end of the subnet (sequential, as
+    Docker's default IPAM hands them out)."""
+    addr = subnet.network_address + 1
+    last = subnet.broadcast_address
+    while addr < last:
+        if addr != gateway and addr not in used:
+            return addr
+        addr += 1
+    raise Unavailable(f"no available IPv6 addresses on this network's address pools: {subnet}")
 
 
 def _ip_json(*args: str) -> list[dict[str, object]]:
@@ -92,9 +138,10 @@ def host_subnets(exclude_devs: Iterable[str] = ()) -> list[IPv4Network]:
     return nets
 
 
-def check_overlap(subnet: IPv4Network, taken: Iterable[IPv4Network]) -> None:
+def check_overlap(subnet: IPv4Network | IPv6Network,
+                  taken: Iterable[IPv4Network | IPv6Network]) -> None:
     for other in taken:
-        if subnet.overlaps(other):
+        if subnet.version == other.version and subnet.overlaps(other):  # type: ignore[arg-type]
             raise Forbidden(OVERLAP)
 
 

@@ -14,7 +14,7 @@ A network record is Docker's ``GET /networks/{id}`` shape plus a private ``_dy``
 from __future__ import annotations
 
 import secrets
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 
 from dockyard.oci.image import rfc3339
@@ -54,8 +54,9 @@ def public(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cfg(rec: dict[str, Any]) -> dict[str, str]:
-    configs = (rec.get("IPAM") or {}).get("Config") or [{}]
-    return configs[0]
+    configs = [c for c in (rec.get("IPAM") or {}).get("Config") or []
+               if ":" not in (c.get("Subnet") or "")]
+    return configs[0] if configs else {}
 
 
 def subnet_of(rec: dict[str, Any]) -> IPv4Network | None:
@@ -70,6 +71,17 @@ def gateway_of(rec: dict[str, Any]) -> IPv4Address:
     subnet = subnet_of(rec)
     assert subnet is not None
     return subnet.network_address + 1
+
+
+def subnet6_of(rec: dict[str, Any]) -> tuple[IPv6Network, IPv6Address] | None:
+    """The network's IPv6 subnet and gateway (the second IPAM config), if it has one."""
+    for cfg in (rec.get("IPAM") or {}).get("Config") or []:
+        s = cfg.get("Subnet") or ""
+        if ":" in s:
+            net = IPv6Network(s)
+            gw = cfg.get("Gateway")
+            return net, IPv6Address(gw) if gw else net.network_address + 1
+    return None
 
 
 def range_of(rec: dict[str, Any]) -> IPv4Network | None:

@@ -27,7 +27,7 @@ import logging
 import os
 import secrets
 import subprocess
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 from typing import TYPE_CHECKING, Any
 
 from dockyard.errors import Conflict, Forbidden, InvalidArgument, NotFound
@@ -36,7 +36,7 @@ from dockyard.network import etc, ipam, ipvlan, netns, parent, ports
 from dockyard.network.catalog import Catalog
 from dockyard.network.firewall import Firewall
 from dockyard.network.model import (bridge_of, docker_mac, endpoint_settings, gateway_of,
-                                    public, range_of, subnet_of)
+                                    public, range_of, subnet6_of, subnet_of)
 from dockyard.network.netavark import Netavark
 from dockyard.network.store import Endpoint, NetworkStore
 
@@ -62,9 +62,11 @@ class NetworkService:
         self.catalog = Catalog(self.store, ipam.Claims(self.instance, paths.exec_root),
                                self.instance)
         self.firewall = Firewall(self.instance)
+        self.firewall6 = Firewall(self.instance, "6")
         self.lock = asyncio.Lock()
         self.reservations: dict[str, ports.Reservation] = {}
         self._fw_state: list[tuple[str, bool]] | None = None
+        self._fw6_state: list[tuple[str, bool]] | None = None
         self._warned = False
 
     def register(self, mgr: ContainerManager) -> None:
@@ -314,6 +316,7 @@ class NetworkService:
             if es.get("NetworkID"):
                 for f in _TOP_FIELDS:
                     es[f] = 0 if f == "IPPrefixLen" else ""
+                es.update({"GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPv6Gateway": ""})
 
     # -- endpoints ------------------------------------------------------------------------
     def _netinfo(self, rec: dict[str, Any]) -> dict[str, Any]:
@@ -330,11 +333,15 @@ class NetworkService:
                             "mtu": str(rec["_dy"].get("mtu") or 1500)},
                 "ipam_options": {"driver": "host-local"},
             }
+        subnets = [{"subnet": str(subnet), "gateway": str(gateway_of(rec))}]
+        six = subnet6_of(rec)
+        if six is not None:
+            subnets.append({"subnet": str(six[0]), "gateway": str(six[1])})
         return {
             "name": rec["Id"], "id": rec["Id"], "driver": "bridge",
             "network_interface": bridge_of(rec),
-            "subnets": [{"subnet": str(subnet), "gateway": str(gateway_of(rec))}],
-            "ipv6_enabled": False, "internal": bool(rec.get("Internal")),
+            "subnets": subnets,
+            "ipv6_enabled": six is not None, "internal": bool(rec.get("Internal")),
             "dns_enabled": bool(rec["_dy"].get("dns")),
             "options": {"mtu": str(rec["_dy"].get("mtu") or 1500)},
             "ipam_options": {"driver": "host-local"},
@@ -355,12 +362,25 @@ class NetworkService:
             ip = ipam.free_address(subnet, gw, range_of(rec), used)
         mac = (c.rec["_dy"].get("net_macs") or {}).get(rec["Id"]) or docker_mac(str(ip))
         aliases = list(es.get("Aliases") or [])
+        ip6, six = None, subnet6_of(rec)
+        if six is not None:
+            used6 = {IPv6Address(ep.ip6) for ep in self.store.endpoints()
+                     if ep.network == rec["Id"] and ep.ip6}
+            static6 = (es.get("IPAMConfig") or {}).get("IPv6Address")
+            if static6:
+                ip6 = IPv6Address(static6)
+                if ip6 in used6 or ip6 == six[1] or ip6 not in six[0]:
+                    raise Forbidden("Address already in use" if ip6 in six[0] else
+                                    f"no matching subnet for IPv6 address {ip6}")
+            else:
+                ip6 = ipam.free_address6(six[0], six[1], used6)
         if rec["Driver"] == "ipvlan":
             return await self._attach_ipvlan(c, rec, es, path, ifname, ip, subnet.prefixlen,
                                              gw, aliases)
         options = {
             "container_id": c.id, "container_name": c.name, "port_mappings": mappings,
-            "networks": {rec["Id"]: {"interface_name": ifname, "static_ips": [str(ip)],
+            "networks": {rec["Id"]: {"interface_name": ifname,
+                                       "static_ips": [str(ip)] + ([str(ip6)] if ip6 else []),
                                        "static_mac": mac, "aliases": aliases}},
             "network_info": {rec["Id"]: self._netinfo(rec)},
         }
@@ -371,6 +391,8 @@ class NetworkService:
                       prefix=subnet.prefixlen, gateway=str(gw), mac=mac,
                       endpoint_id=secrets.token_hex(32), aliases=aliases, netns=path,
                       options=options)
+        if ip6 is not None and six is not None:
+            ep.ip6, ep.prefix6, ep.gateway6 = str(ip6), six[0].prefixlen, str(six[1])
         self.store.put_endpoint(ep)
         for attempt in (1, 2):
             try:
@@ -414,7 +436,9 @@ class NetworkService:
         ep.state = "up"
         self.store.put_endpoint(ep)
         es.update({"NetworkID": rec["Id"], "EndpointID": ep.endpoint_id, "Gateway": ep.gateway,
-                   "IPAddress": ep.ip, "IPPrefixLen": ep.prefix, "MacAddress": ep.mac})
+                   "IPAddress": ep.ip, "IPPrefixLen": ep.prefix, "MacAddress": ep.mac,
+                   "GlobalIPv6Address": ep.ip6, "GlobalIPv6PrefixLen": ep.prefix6,
+                   "IPv6Gateway": ep.gateway6})
         self.mgr.events.emit("network", "connect", rec["Id"],
                              {"container": c.id, "name": rec["Name"], "type": rec["Driver"]})
         if rec["Name"] == "bridge" and rec["_dy"].get("builtin"):
@@ -463,10 +487,17 @@ class NetworkService:
         active = sorted({(bridge_of(r), bool(r.get("Internal")))
                          for ep in self.store.endpoints() for r in [self.nets.get(ep.network)]
                          if r is not None and r["Driver"] == "bridge"})
-        if active == self._fw_state:
-            return
-        await asyncio.to_thread(self.firewall.sync, active)
-        self._fw_state = active
+        if active != self._fw_state:
+            await asyncio.to_thread(self.firewall.sync, active)
+            self._fw_state = active
+        # the same rules for IPv6, over the bridges of networks that have it (with none:
+        # the chains go, also a crashed daemon's at the first sync)
+        active6 = sorted({(bridge_of(r), bool(r.get("Internal")))
+                          for ep in self.store.endpoints() for r in [self.nets.get(ep.network)]
+                          if r is not None and r["Driver"] == "bridge" and r.get("EnableIPv6")})
+        if active6 != self._fw6_state:
+            await asyncio.to_thread(self.firewall6.sync, active6)
+            self._fw6_state = active6
 
     # -- connect / disconnect ----------------------------------------------------------------
     async def connect(self, ref: str, body: dict[str, Any]) -> None:
@@ -538,7 +569,7 @@ class NetworkService:
             if ep.network == rec["Id"] and c is not None:
                 containers[c.id] = {"Name": c.name, "EndpointID": ep.endpoint_id,
                                     "MacAddress": ep.mac, "IPv4Address": f"{ep.ip}/{ep.prefix}",
-                                    "IPv6Address": ""}
+                                    "IPv6Address": f"{ep.ip6}/{ep.prefix6}" if ep.ip6 else ""}
         if rec["Driver"] in ("host", "null"):
             mode = "host" if rec["Driver"] == "host" else "none"
             for c in self.mgr.containers.values():

@@ -44,6 +44,9 @@ class Endpoint:
     netns: str = ""
     options: dict[str, Any] = field(default_factory=dict)
     state: str = "allocated"          # allocated → up
+    ip6: str = ""                     # on a network with EnableIPv6
+    prefix6: int = 0
+    gateway6: str = ""
 
     @property
     def key(self) -> str:

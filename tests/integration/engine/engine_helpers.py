@@ -164,13 +164,14 @@ class Daemon:
             if name.startswith(f"dy{inst}-"):
                 subprocess.run(["ip", "link", "del", name], capture_output=True)
         chain = f"DY-{inst}"
-        while subprocess.run(["iptables", "-w", "10", "-D", "FORWARD", "-j", chain],
-                             capture_output=True).returncode == 0:
-            pass
-        for c in (chain, f"{chain}-ISO"):
-            subprocess.run(["iptables", "-w", "10", "-F", c], capture_output=True)
-        for c in (chain, f"{chain}-ISO"):
-            subprocess.run(["iptables", "-w", "10", "-X", c], capture_output=True)
+        for tool in ("iptables", "ip6tables"):
+            while subprocess.run([tool, "-w", "10", "-D", "FORWARD", "-j", chain],
+                                 capture_output=True).returncode == 0:
+                pass
+            for c in (chain, f"{chain}-ISO"):
+                subprocess.run([tool, "-w", "10", "-F", c], capture_output=True)
+            for c in (chain, f"{chain}-ISO"):
+                subprocess.run([tool, "-w", "10", "-X", c], capture_output=True)
         try:
             os.unlink(f"/run/dockyard-ipam/{inst}.json")
         except OSError:
