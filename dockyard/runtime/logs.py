@@ -8,13 +8,12 @@ whenever logs are read, and when the container exits. Nothing is lost across a
 written, and a sync first truncates the json file back to the recorded size, so a
 half-finished sync is redone, never duplicated.
 
-conmon cuts a line wherever its read buffer ends (a ``P`` line, then the rest); Docker's
-json-file has one entry per line (split only past 16 KiB), so the pieces of one line are
-joined into one entry when the rest is in the same sync.
+How a line is converted and parsed is :mod:`dockyard.runtime.logfmt`; this module is the
+files: the sync, rotation (``--log-opt``), reading across rotated files, ``tail`` from the
+end, and the ``-f`` follower.
 
 Speed matters here: a chatty container writes millions of lines. A sync goes through the
-CRI file in 8 MiB pieces (bounded memory, the position saved after each); timestamps are
-rewritten as text (UTC needs no datetime) and parsed only for ``since``/``until``; ``tail``
+CRI file in 8 MiB pieces (bounded memory, the position saved after each) and ``tail``
 reads the json-file backwards from its end. Callers run these in a thread: none of it
 belongs on the event loop.
 
@@ -22,191 +21,30 @@ Files, per container::
 
     <cdir>/ctr.log            conmon's CRI lines: "<RFC3339Nano> stdout F text"
     <cdir>/<id>-json.log      Docker's json-file lines (what ``LogPath`` points at)
-    <cdir>/<id>-json.log.pos  "<cri offset> <json size>" (temp + rename)
+    <cdir>/<id>-json.log.N[.gz]  rotated json-files, N=1 the newest
+    <cdir>/<id>-json.log.pos  "<cri offset> <json size> <generation>" (temp + rename)
 """
 
 from __future__ import annotations
 
 import gzip
 import io
-import json
 import os
-import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO, TypeVar
-from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
 
-__all__ = ["LogFile", "LogEntry", "format_time", "PARTIAL_MAX"]
+from dockyard.runtime.logfmt import LogEntry, convert, parse_line
 
-PARTIAL_MAX = 16 * 1024  # Docker's json-file splits a line longer than this
+__all__ = ["LogFile", "Follower"]
+
 _SYNC_PIECE = 8 << 20
 _TAIL_BLOCK = 64 << 10
-_PUNCH_MIN = 1 << 20
-P = TypeVar("P")  # punch the copied CRI prefix once this much can go
-
-
-class LogEntry:
-    """One json-file entry; ``ts`` (seconds since the epoch) is parsed only when asked for."""
-
-    __slots__ = ("stream", "time", "data", "_ts")
-
-    def __init__(self, stream: str, time: str, data: bytes) -> None:
-        self.stream = stream   # "stdout" | "stderr"
-        self.time = time       # RFC3339Nano, UTC ("...Z")
-        self.data = data
-        self._ts: float | None = None
-
-    @property
-    def ts(self) -> float:
-        if self._ts is None:
-            self._ts = _to_utc(self.time)[1]
-        return self._ts
-
-
-def _split_ts(ts: str) -> tuple[str, str, str]:
-    """``2024-01-02T03:04:05.123+02:00`` → ``("2024-01-02T03:04:05", "123", "+02:00")``."""
-    head, _, frac_zone = ts.partition(".")
-    if not _:
-        for i, ch in enumerate(head[19:], 19):
-            if not ch.isdigit():
-                return head[:i], "", head[i:]
-        return head, "", ""
-    for i, ch in enumerate(frac_zone):
-        if not ch.isdigit():
-            return head, frac_zone[:i], frac_zone[i:]
-    return head, frac_zone, ""
-
-
-@lru_cache(maxsize=256)
-def _utc_second(head: str, zone: str) -> tuple[str, float]:
-    """A whole second in another zone, as UTC text and epoch seconds (lines share seconds)."""
-    if zone in ("Z", "+00:00", ""):
-        dt = datetime.fromisoformat(head).replace(tzinfo=timezone.utc)
-    else:
-        dt = datetime.fromisoformat(head + zone).astimezone(timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S"), dt.timestamp()
-
-
-def _to_utc(ts: str) -> tuple[str, float]:
-    """CRI timestamps carry a zone offset; Docker's json-file wants UTC with ``Z``."""
-    head, frac, zone = _split_ts(ts)
-    text, seconds = _utc_second(head, zone)
-    return text + (f".{frac}" if frac else "") + "Z", seconds + (float("0." + frac) if frac else 0.0)
-
-
-def _utc_text(ts: bytes) -> str:
-    """The json-file ``time`` of a CRI timestamp, without datetime when it is UTC already."""
-    if ts.endswith(b"+00:00"):
-        return ts[:-6].decode() + "Z"
-    if ts.endswith(b"Z"):
-        return ts.decode()
-    return _to_utc(ts.decode())[0]
-
-
-def _go_json_string(text: str) -> str:
-    # Go's encoder escapes <, > and & (HTML-safe), as Docker's json-file lines show.
-    out = json.dumps(text, ensure_ascii=False)
-    if "<" in out or ">" in out or "&" in out:
-        out = out.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    if "\u2028" in out or "\u2029" in out:
-        out = out.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return out
-
-
-def _json_line(stream: str, when: str, text: str) -> bytes:
-    return f'{{"log":{_go_json_string(text)},"stream":"{stream}","time":"{when}"}}\n'.encode()
-
-
-def format_time(time_text: str) -> str:
-    """Docker's ``--timestamps`` form: RFC3339 with exactly nine fractional digits."""
-    base, _, frac = time_text.rstrip("Z").partition(".")
-    return f"{base}.{(frac + '000000000')[:9]}Z"
-
-
-_NEEDS_ESCAPE = re.compile(rb'[\x00-\x1f"\\<>&\x7f-\xff]')  # what a json.dumps path must see
-
-
-def _convert(lines: list[bytes]) -> list[tuple[bytes, int]]:
-    """CRI lines (each ending in a newline) → json-file lines, a line's pieces joined.
-
-    Each json line comes with how many bytes of ``lines`` it accounts for up to its end
-    (so a rotation between two entries knows the CRI offset to record)."""
-    out: list[tuple[bytes, int]] = []
-    pending: list[bytes] = []    # the P pieces of the line in progress
-    pending_stream = b""
-    pending_when = ""
-    pending_size = 0
-    consumed = 0
-
-    def flush() -> None:
-        nonlocal pending, pending_size
-        if pending:
-            out.append((_json_line(pending_stream.decode(), pending_when,
-                                   b"".join(pending).decode("utf-8", errors="replace")), consumed))
-            pending, pending_size = [], 0
-
-    for raw in lines:
-        parts = raw[:-1].split(b" ", 3)
-        if len(parts) < 3:
-            consumed += len(raw)
-            continue
-        ts, stream, tag = parts[0], parts[1], parts[2]
-        msg = parts[3] if len(parts) > 3 else b""
-        if (tag == b"F" and not pending and ts.endswith(b"+00:00")
-                and not _NEEDS_ESCAPE.search(msg)):
-            # the common line: whole, UTC, plain ASCII: no decoding, no json.dumps
-            consumed += len(raw)
-            out.append((b'{"log":"' + msg + b'\\n","stream":"' + stream + b'","time":"'
-                        + ts[:-6] + b'Z"}\n', consumed))
-            continue
-        try:
-            when = _utc_text(ts)
-        except (ValueError, UnicodeDecodeError):
-            consumed += len(raw)
-            continue
-        if pending and stream != pending_stream:
-            flush()
-        consumed += len(raw)
-        if not pending:
-            pending_stream, pending_when = stream, when
-        pending.append(msg)
-        pending_size += len(msg)
-        if tag.split(b",")[0] == b"F":
-            pending.append(b"\n")
-            flush()
-        elif pending_size >= PARTIAL_MAX:
-            flush()  # as Docker: a long line is cut into entries with no newline
-    flush()  # a line whose rest is not written yet: its piece is an entry of its own
-    return out
-
-
-_LOG_HEAD = b'{"log":"'
-_STREAM_MARK = b'","stream":"'
-_TIME_MARK = b'","time":"'
-
-
-def _parse_line(line: bytes) -> LogEntry | None:
-    """One json-file line. The lines written here have one shape; a log with nothing to
-    unescape is sliced out as it is (json.loads per line would be most of ``docker logs``)."""
-    if line.startswith(_LOG_HEAD) and line.endswith(b'"}\n'):
-        s = line.rfind(_STREAM_MARK)
-        t = line.rfind(_TIME_MARK)
-        if 0 < s < t:
-            data = line[len(_LOG_HEAD):s]
-            if data.endswith(b"\\n") and b"\\" not in data[:-2]:
-                data = data[:-2] + b"\n"
-            if b"\\" not in data:
-                return LogEntry(line[s + len(_STREAM_MARK):t].decode(),
-                                line[t + len(_TIME_MARK):-3].decode(), data)
-    try:
-        obj = json.loads(line)
-        return LogEntry(obj.get("stream", "stdout"), obj["time"], obj.get("log", "").encode())
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
+_PUNCH_MIN = 1 << 20  # punch the copied CRI prefix once this much can go
+P = TypeVar("P")
 
 
 class LogFile:
@@ -353,7 +191,7 @@ class LogFile:
                     carry = data[end + 1:]
                     batch: list[bytes] = []
                     before = 0  # CRI bytes of this piece behind the entries written so far
-                    for line, upto in _convert(data[: end + 1].splitlines(keepends=True)):
+                    for line, upto in convert(data[: end + 1].splitlines(keepends=True)):
                         if 0 < self.max_size < json_size + len(line) and json_size:
                             js.write(b"".join(batch))
                             batch = []
@@ -390,7 +228,7 @@ class LogFile:
                 if not line.endswith(b"\n"):
                     return
                 offset += len(line)
-                entry = _parse_line(line)
+                entry = parse_line(line)
                 if entry is not None:
                     yield entry, offset
 
@@ -591,7 +429,7 @@ class Follower:
                 self._f.seek(self.offset)  # half a line: the rest comes later
                 break
             self.offset += len(line)
-            entry = _parse_line(line)
+            entry = parse_line(line)
             if entry is not None:
                 yield entry
 

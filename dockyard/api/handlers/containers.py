@@ -15,7 +15,7 @@ from dockyard.api.router import Router
 from dockyard.errors import DockyardError, InvalidArgument, NotFound, NotImplementedKind
 from dockyard.runtime import conmon, listing, record
 from dockyard.runtime.attach import pump
-from dockyard.runtime.logs import LogEntry, format_time
+from dockyard.runtime.logfmt import LogEntry, format_time
 from dockyard.api.stream import mux_frame
 
 if TYPE_CHECKING:

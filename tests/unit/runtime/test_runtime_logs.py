@@ -1,4 +1,4 @@
-"""runtime.logs: CRI lines to Docker's json-file (pieces of a line joined, long lines cut as
+"""runtime.logs and runtime.logfmt: CRI lines to Docker's json-file (pieces of a line joined, long lines cut as
 Docker cuts them, zones to UTC), the sync's crash safety, ``tail`` read from the end,
 ``since``/``until``, and the fast line parser agreeing with json.loads."""
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.runtime.logs import PARTIAL_MAX, LogFile, _parse_line, format_time
+from dockyard.runtime.logfmt import PARTIAL_MAX, format_time, parse_line
+from dockyard.runtime.logs import LogFile
 
 
 def cri(ts: str, stream: str, tag: str, text: str) -> bytes:
@@ -114,15 +115,15 @@ def test_batches_join_entries_and_keep_the_offset(lf: LogFile) -> None:
     b'{"stream":"stdout","log":"other order\\n","time":"T"}\n',
 ])
 def test_fast_parser_agrees_with_json(line: bytes) -> None:
-    entry = _parse_line(line)
+    entry = parse_line(line)
     obj = json.loads(line)
     assert entry is not None
     assert (entry.stream, entry.time, entry.data) == (obj["stream"], obj["time"], obj["log"].encode())
 
 
 def test_bad_lines_are_skipped() -> None:
-    assert _parse_line(b"not json\n") is None
-    assert _parse_line(b'{"log":"x"}\n') is None
+    assert parse_line(b"not json\n") is None
+    assert parse_line(b'{"log":"x"}\n') is None
 
 
 # -- rotation (--log-opt max-size / max-file) and the none driver -------------------------
@@ -231,10 +232,10 @@ def test_copied_cri_lines_are_punched_out(tmp_path: Path, lf: LogFile) -> None:
 @pytest.mark.parametrize("msg", ["plain text", "  spaces  ", "tab\there", "~!@#$%^*()_+{}|:?[];',./`",
                                  'quote " and \\ back', "caf\u00e9", "<&>", "\x7f del", ""])
 def test_the_fast_conversion_is_the_json_one(msg: str) -> None:
-    from dockyard.runtime.logs import _convert, _json_line
+    from dockyard.runtime.logfmt import convert, json_line
 
-    (line, upto), = _convert([cri(T, "stdout", "F", msg)])
-    assert line == _json_line("stdout", "2024-05-06T07:08:09.123456789Z", msg + "\n")
+    (line, upto), = convert([cri(T, "stdout", "F", msg)])
+    assert line == json_line("stdout", "2024-05-06T07:08:09.123456789Z", msg + "\n")
     assert upto == len(cri(T, "stdout", "F", msg))
 
 
