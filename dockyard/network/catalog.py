@@ -13,6 +13,7 @@ never share a bridge.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
@@ -280,17 +281,22 @@ def _ipam_config6(cfg: dict[str, Any], taken: list[IPv6Network]
     """The IPv6 subnet (always given: there is no default IPv6 pool) and its gateway."""
     subnet = ipam.parse_subnet6(str(cfg["Subnet"]))
     ipam.check_overlap(subnet, taken)
-    gw = subnet.network_address + 1
-    if cfg.get("Gateway"):
-        try:
-            gw = IPv6Address(cfg["Gateway"])
-        except ValueError:
-            raise InvalidArgument(f"invalid gateway {cfg['Gateway']}") from None
-        if gw not in subnet:
-            raise InvalidArgument(f"no matching subnet for gateway {gw}")
     if cfg.get("IPRange"):
         raise InvalidArgument("an IPv6 ip-range is not supported here")
-    return subnet, gw
+    return subnet, IPv6Address(_gateway(cfg, subnet))
+
+
+def _gateway(cfg: dict[str, Any], subnet: IPv4Network | IPv6Network) -> IPv4Address | IPv6Address:
+    """The config's gateway (it must be in the subnet), or the subnet's first address."""
+    if not cfg.get("Gateway"):
+        return subnet.network_address + 1
+    try:
+        gw = ipaddress.ip_address(cfg["Gateway"])
+    except ValueError:
+        raise InvalidArgument(f"invalid gateway {cfg['Gateway']}") from None
+    if gw.version != subnet.version or gw not in subnet:
+        raise InvalidArgument(f"no matching subnet for gateway {gw}")
+    return gw
 
 
 def _ipam_config(cfg: dict[str, Any], taken: list[IPv4Network]
@@ -303,14 +309,7 @@ def _ipam_config(cfg: dict[str, Any], taken: list[IPv4Network]
         if cfg.get("Gateway") or cfg.get("IPRange"):
             raise InvalidArgument("a gateway or ip-range needs a subnet")
         subnet = ipam.pick_subnet(taken)
-    gw = subnet.network_address + 1
-    if cfg.get("Gateway"):
-        try:
-            gw = IPv4Address(cfg["Gateway"])
-        except ValueError:
-            raise InvalidArgument(f"invalid gateway {cfg['Gateway']}") from None
-        if gw not in subnet:
-            raise InvalidArgument(f"no matching subnet for gateway {gw}")
+    gw = IPv4Address(_gateway(cfg, subnet))
     rng = None
     if cfg.get("IPRange"):
         rng = ipam.parse_subnet(cfg["IPRange"])

@@ -50,21 +50,22 @@ CLAIMS_DIR = "/run/dockyard-ipam"
 OVERLAP = "Pool overlaps with other one on this address space"
 
 
-def parse_subnet(value: str) -> IPv4Network:
+def _network(value: str) -> IPv4Network | IPv6Network:
     try:
-        net = ipaddress.ip_network(value, strict=False)
+        return ipaddress.ip_network(value, strict=False)
     except ValueError as exc:
         raise InvalidArgument(f"invalid subnet {value}: {exc}") from exc
+
+
+def parse_subnet(value: str) -> IPv4Network:
+    net = _network(value)
     if not isinstance(net, IPv4Network):
-        raise InvalidArgument(f"IPv6 subnets are not supported: {value}")
+        raise InvalidArgument(f"not an IPv4 subnet: {value}")
     return net
 
 
 def parse_subnet6(value: str) -> IPv6Network:
-    try:
-        net = ipaddress.ip_network(value, strict=False)
-    except ValueError as exc:
-        raise InvalidArgument(f"invalid subnet {value}: {exc}") from exc
+    net = _network(value)
     if not isinstance(net, IPv6Network):
         raise InvalidArgument(f"not an IPv6 subnet: {value}")
     if net.prefixlen > 126:

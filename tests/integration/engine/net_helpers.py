@@ -24,10 +24,11 @@ def links() -> str:
     return subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
 
 
-def rules() -> str:
+def rules(tool: str = "iptables") -> str:
+    """The filter and nat rules (``tool`` "ip6tables" for IPv6)."""
     out = ""
     for table in ("filter", "nat"):
-        out += subprocess.run(["iptables", "-w", "-t", table, "-S"], capture_output=True,
+        out += subprocess.run([tool, "-w", "-t", table, "-S"], capture_output=True,
                               text=True).stdout
     return out
 

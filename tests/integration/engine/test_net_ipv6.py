@@ -11,21 +11,13 @@ import secrets
 import subprocess
 
 from engine_helpers import Daemon, docker
-from net_helpers import instance, net_inspect
+from net_helpers import instance, net_inspect, rules
 
 
 def _ula() -> str:
     """A /64 of a ULA /48 of the test's own (never the host's fd00::/64)."""
     net = ipaddress.IPv6Network(f"fd7a:{secrets.token_hex(2)}:{secrets.token_hex(2)}::/64")
     return str(net.network_address)  # canonical ("fd7a:d1e:5::"): what inspect shows
-
-
-def _ip6tables() -> str:
-    out = ""
-    for table in ("filter", "nat"):
-        out += subprocess.run(["ip6tables", "-w", "-t", table, "-S"], capture_output=True,
-                              text=True).stdout
-    return out
 
 
 def test_dual_stack_network(daemon: Daemon, name: str) -> None:
@@ -60,11 +52,11 @@ def test_dual_stack_network(daemon: Daemon, name: str) -> None:
         assert f"{a}2" in r.stdout  # the name resolved to its IPv6 address (AAAA)
         cut = docker(daemon, "exec", ctrs[2], "ping6", "-c1", "-W1", f"{a}2")
         assert cut.returncode != 0  # another network: isolated, in ip6tables too
-        assert f"DY-{instance(daemon)}" in _ip6tables()
+        assert f"DY-{instance(daemon)}" in rules("ip6tables")
     finally:
         docker(daemon, "rm", "-f", *ctrs)
         docker(daemon, "network", "rm", net_a, net_b)
-    left = _ip6tables()
+    left = rules("ip6tables")
     assert a not in left and b not in left
     assert f"DY-{instance(daemon)}" not in left  # no endpoint with IPv6 left: the chains go
 
