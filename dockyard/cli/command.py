@@ -186,16 +186,23 @@ def die(status: int, message: str = "") -> StatusError:
     return StatusError(status, message)
 
 
-def run_each(ctx: Context, refs: Sequence[str], action: Callable[[str], Any], *, echo: bool = True) -> int:
+def run_each(ctx: Context, refs: Sequence[str], action: Callable[[str], Any], *, echo: bool = True,
+             missing_ok: bool = False) -> int:
     """Docker's pattern for ``stop a b c``: act on each, print each success, report each failure
-    on stderr, and exit 1 if any failed."""
+    on stderr, and exit 1 if any failed. ``missing_ok``: an object that is not there is no
+    failure and is not printed (``rm -f``)."""
     from dockyard.cli.errors import describe
-    from dockyard.errors import DockyardError
+    from dockyard.errors import DockyardError, NotFound
 
     failed = False
     for ref in refs:
         try:
             result = action(ref)
+        except NotFound as exc:
+            if not missing_ok:
+                ctx.warn(describe(exc))
+                failed = True
+            continue
         except DockyardError as exc:
             ctx.warn(describe(exc))
             failed = True

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dockyard.cli.command import MIN1, Command, Context
+from dockyard.cli.command import MIN1, Command, Context, run_each
 from dockyard.cli.errors import StatusError, describe
 from dockyard.errors import DockyardError
 
@@ -21,16 +21,11 @@ __all__ = ["PAUSE", "UNPAUSE", "TOP", "PORT", "RENAME", "UPDATE", "port_lines"]
 def _each(verb: str) -> Any:
     def run(ctx: Context, opts: Options) -> int:
         action = getattr(ctx.client, f"container_{verb}")
-        failed = False
-        for ref in opts.args:  # docker: print each success, collect errors, exit 1
-            try:
-                action(ref)
-            except DockyardError as exc:
-                ctx.warn(describe(exc))
-                failed = True
-                continue
-            ctx.print(ref)
-        return 1 if failed else 0
+
+        def act(ref: str) -> None:
+            action(ref)
+
+        return run_each(ctx, opts.args, act)
 
     return run
 

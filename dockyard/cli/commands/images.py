@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 import sys
 
-from dockyard.cli.command import MIN1, Command, Context, EXACT1
-from dockyard.cli.errors import StatusError, describe
+from dockyard.cli.command import MIN1, Command, Context, EXACT1, run_each
+from dockyard.cli.errors import StatusError
 from dockyard.cli.filters import check_filter, parse_filters
 from dockyard.cli.formatter import FORMAT_HELP
-from dockyard.errors import DockyardError, InvalidArgument
+from dockyard.errors import InvalidArgument
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -74,18 +74,12 @@ def _rmi_flags(fs: FlagSet) -> None:
 
 
 def _rmi(ctx: Context, opts: Options) -> int:
-    failed = False
-    for ref in opts.args:
-        try:
-            result = ctx.client.image_remove(ref, force=bool(opts.force), noprune=bool(opts.no_prune))
-        except DockyardError as exc:
-            ctx.warn(describe(exc))
-            failed = True
-            continue
-        for item in result:
+    def remove(ref: str) -> None:
+        for item in ctx.client.image_remove(ref, force=bool(opts.force), noprune=bool(opts.no_prune)):
             for action, ident in item.items():
                 ctx.print(f"{action}: {ident}")
-    return 1 if failed else 0
+
+    return run_each(ctx, opts.args, remove, echo=False)
 
 
 RMI = Command("rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", run=_rmi, flags=_rmi_flags,

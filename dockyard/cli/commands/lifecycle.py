@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dockyard.cli.command import EXACT1, MIN1, Command, Context, run_each
 from dockyard.cli.errors import StatusError, describe
-from dockyard.errors import DockyardError, NotFound
+from dockyard.errors import DockyardError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -123,22 +123,9 @@ def _rm_flags(fs: FlagSet) -> None:
 
 
 def _rm(ctx: Context, opts: Options) -> int:
-    failed = False
-    for ref in opts.args:
-        try:
-            ctx.client.container_remove(ref, force=bool(opts.force), volumes=bool(opts.volumes))
-        except NotFound as exc:
-            if opts.force:  # docker: "rm -f" of a missing container is not an error
-                continue
-            ctx.warn(describe(exc))
-            failed = True
-            continue
-        except DockyardError as exc:
-            ctx.warn(describe(exc))
-            failed = True
-            continue
-        ctx.print(ref)
-    return 1 if failed else 0
+    # docker: "rm -f" of a missing container is not an error
+    return run_each(ctx, opts.args, lambda ref: ctx.client.container_remove(
+        ref, force=bool(opts.force), volumes=bool(opts.volumes)), missing_ok=bool(opts.force))
 
 
 RM = Command("rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", run=_rm, flags=_rm_flags,

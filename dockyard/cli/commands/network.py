@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dockyard.cli.command import MIN1, NOARGS, Command, Context
-from dockyard.cli.errors import StatusError, describe
+from dockyard.cli.command import MIN1, NOARGS, Command, Context, run_each
+from dockyard.cli.errors import StatusError
 from dockyard.cli.filters import check_filter, parse_filters
 from dockyard.cli.formatter import FORMAT_HELP
-from dockyard.errors import DockyardError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -186,25 +185,8 @@ def _rm_flags(fs: FlagSet) -> None:
 
 
 def _rm(ctx: Context, opts: Options) -> int:
-    from dockyard.errors import NotFound
-
-    failed = False
-    for ref in opts.args:
-        try:
-            ctx.client.network_remove(ref)
-        except NotFound as exc:
-            if opts.force:
-                continue
-            ctx.warn(describe(exc))
-            failed = True
-            continue
-        except DockyardError as exc:
-            ctx.warn(describe(exc))
-            failed = True
-            continue
-        ctx.print(ref)
-    if failed:  # docker's StatusError with no status text prints this
-        raise StatusError(1, "exit status 1")
+    if run_each(ctx, opts.args, ctx.client.network_remove, missing_ok=bool(opts.force)):
+        raise StatusError(1, "exit status 1")  # docker's StatusError with no status text
     return 0
 
 

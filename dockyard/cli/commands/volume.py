@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockyard.cli.command import MIN1, NOARGS, Command, Context
+from dockyard.cli.command import MIN1, NOARGS, Command, Context, run_each
 from dockyard.cli.errors import describe
 from dockyard.cli.filters import check_filter, parse_filters
 from dockyard.cli.formatter import FORMAT_HELP
@@ -154,16 +154,8 @@ def _rm_flags(fs: FlagSet) -> None:
 
 
 def _rm(ctx: Context, opts: Options) -> int:
-    failed = False
-    for name in opts.args:
-        try:
-            ctx.client.volume_remove(name, force=bool(opts.force))
-        except DockyardError as exc:
-            ctx.warn(describe(exc))
-            failed = True
-            continue
-        ctx.print(name)
-    return 1 if failed else 0
+    return run_each(ctx, opts.args,
+                    lambda name: ctx.client.volume_remove(name, force=bool(opts.force)))
 
 
 RM = Command("rm", "[OPTIONS] VOLUME [VOLUME...]", "Remove one or more volumes", run=_rm, flags=_rm_flags,
