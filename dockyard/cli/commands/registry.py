@@ -232,38 +232,8 @@ LOGIN = Command("login", "[OPTIONS] [SERVER]", "Authenticate to a registry.\nDef
                 "specified.", run=_login, flags=_login_flags, args=("max", 1))
 
 
-def remove_credentials(host: str) -> bool:
-    """Drop ``host``'s ``auths`` entry from config.json (temp file + fsync + rename); whether one was there."""
-    import json
-    import os
-    import tempfile
-
-    from dockyard.registry.client.auth import config_path, load_config, normalize_host
-
-    path = config_path()
-    cfg = load_config(path)
-    auths = cfg.get("auths") or {}
-    keys = [k for k in auths if normalize_host(k) == host]
-    if not keys:
-        return False
-    for key in keys:
-        del auths[key]
-    fd, tmp = tempfile.mkstemp(prefix=".config.json.", dir=os.path.dirname(path) or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(cfg, f, indent="\t")
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return True
-
-
 def _logout(ctx: Context, opts: Options) -> int:
-    from dockyard.registry.client.auth import normalize_host
+    from dockyard.registry.client.auth import normalize_host, remove_credentials
 
     server = opts.args[0] if opts.args else HUB_SERVER
     host = normalize_host(server)

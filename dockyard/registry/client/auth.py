@@ -54,6 +54,8 @@ __all__ = [
     "load_config",
     "credentials_for",
     "store_credentials",
+    "remove_credentials",
+    "save_config",
     "registry_auth_header",
     "fetch_token",
     "DOCKER_HUB_AUTH_KEY",
@@ -264,8 +266,6 @@ def credentials_for(registry: str, config: dict[str, Any] | None = None) -> Cred
 
 def store_credentials(registry: str, creds: Credentials, path: str | None = None) -> None:
     """Record a login in config.json (``auths``), crash-safely; helpers are the CLI's business."""
-    import tempfile
-
     path = path or config_path()
     cfg = load_config(path)
     host = normalize_host(registry)
@@ -276,6 +276,27 @@ def store_credentials(registry: str, creds: Credentials, path: str | None = None
     if creds.identity_token:
         entry["identitytoken"] = creds.identity_token
     cfg.setdefault("auths", {})[key] = entry
+    save_config(path, cfg)
+
+
+def remove_credentials(registry: str, path: str | None = None) -> bool:
+    """Drop ``registry``'s ``auths`` entries from config.json; whether there was one."""
+    path = path or config_path()
+    cfg = load_config(path)
+    host = normalize_host(registry)
+    auths = cfg.get("auths") or {}
+    keys = [k for k in auths if normalize_host(k) == host]
+    for key in keys:
+        del auths[key]
+    if keys:
+        save_config(path, cfg)
+    return bool(keys)
+
+
+def save_config(path: str, cfg: dict[str, Any]) -> None:
+    """Write config.json crash-safely (temp file, fsync, rename), readable by its owner only."""
+    import tempfile
+
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, mode=0o700, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".config.json.", dir=directory)
