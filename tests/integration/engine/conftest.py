@@ -6,6 +6,7 @@ import itertools
 import os
 from typing import Iterator
 
+import docker as docker_sdk
 import pytest
 
 from engine_helpers import Daemon, started_daemon
@@ -17,6 +18,16 @@ _names = itertools.count()
 def daemon() -> Iterator[Daemon]:
     with started_daemon() as d:
         yield d
+
+
+@pytest.fixture
+def client(daemon: Daemon) -> Iterator[docker_sdk.DockerClient]:
+    """The docker SDK for Python against the session's daemon."""
+    c = docker_sdk.DockerClient(base_url=daemon.host, version="auto", timeout=60)
+    try:
+        yield c
+    finally:
+        c.close()
 
 
 @pytest.fixture

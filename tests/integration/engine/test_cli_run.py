@@ -10,7 +10,6 @@ import struct
 import subprocess
 import time
 
-import pytest
 
 from engine_helpers import VENV_BIN, Daemon, docker, dockyard
 

@@ -5,17 +5,6 @@ from __future__ import annotations
 import docker as docker_sdk
 import pytest
 
-from engine_helpers import Daemon
-
-
-@pytest.fixture
-def client(daemon: Daemon):
-    c = docker_sdk.DockerClient(base_url=daemon.host, version="auto", timeout=60)
-    try:
-        yield c
-    finally:
-        c.close()
-
 
 def test_ping_version_info(client) -> None:
     assert client.ping() is True

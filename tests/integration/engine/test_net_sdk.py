@@ -18,15 +18,6 @@ def no_leftovers(daemon: Daemon) -> Iterator[None]:
     assert leftovers(daemon, ["10.201.50.0/24"], [], before) == []
 
 
-@pytest.fixture
-def client(daemon: Daemon):
-    c = docker_sdk.DockerClient(base_url=daemon.host, version="auto", timeout=60)
-    try:
-        yield c
-    finally:
-        c.close()
-
-
 def test_sdk_network_lifecycle(client, name: str) -> None:
     ipam = docker_sdk.types.IPAMConfig(pool_configs=[
         docker_sdk.types.IPAMPool(subnet="10.201.50.0/24", gateway="10.201.50.1")])

@@ -8,7 +8,6 @@ import os
 import threading
 import time
 
-import docker as docker_sdk
 import pytest
 
 from engine_helpers import Daemon, docker
@@ -21,15 +20,6 @@ def _build_available() -> bool:
     except ImportError:
         return False
     return True
-
-
-@pytest.fixture
-def client(daemon: Daemon):
-    c = docker_sdk.DockerClient(base_url=daemon.host, version="auto", timeout=60)
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 @pytest.fixture

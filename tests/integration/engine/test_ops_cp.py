@@ -22,15 +22,6 @@ from engine_helpers import Daemon, _unix_request, docker
 
 
 @pytest.fixture
-def client(daemon: Daemon):
-    c = docker_sdk.DockerClient(base_url=daemon.host, version="auto", timeout=60)
-    try:
-        yield c
-    finally:
-        c.close()
-
-
-@pytest.fixture
 def running(daemon: Daemon, name: str):
     docker(daemon, "run", "-d", "--name", name, "busybox", "sh", "-c",
            "echo hi > /hello; mkdir -p /d/e; echo x > /d/e/f; ln -s /etc /lnk; rm /bin/vi; "

@@ -10,21 +10,11 @@ import threading
 import time
 import urllib.parse
 import uuid
-from typing import Any, Iterator
+from typing import Any
 
 import docker as docker_sdk
-import pytest
 
 from engine_helpers import Daemon, _unix_request, docker
-
-
-@pytest.fixture
-def client(daemon: Daemon) -> Iterator[docker_sdk.DockerClient]:
-    c = docker_sdk.DockerClient(base_url=daemon.host, version="auto", timeout=60)
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 def cli_events(d: Daemon, since: float, *filters: str) -> list[dict[str, Any]]:

@@ -7,21 +7,11 @@ import io
 import json
 import tarfile
 import uuid
-from typing import Iterator
 
 import docker as docker_sdk
 import pytest
 
 from engine_helpers import Daemon, docker
-
-
-@pytest.fixture
-def client(daemon: Daemon) -> Iterator[docker_sdk.DockerClient]:
-    c = docker_sdk.DockerClient(base_url=daemon.host, version="auto", timeout=60)
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 @pytest.fixture

@@ -20,15 +20,6 @@ from engine_helpers import DOCKER_CLI, Daemon, docker, started_daemon
 
 
 @pytest.fixture
-def client(daemon: Daemon):
-    c = docker_sdk.DockerClient(base_url=daemon.host, version="auto", timeout=60)
-    try:
-        yield c
-    finally:
-        c.close()
-
-
-@pytest.fixture
 def second():
     with started_daemon(busybox=False) as d:
         yield d

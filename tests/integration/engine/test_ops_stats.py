@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterator
+from typing import Any
 
 import docker as docker_sdk
 import pytest
@@ -13,15 +13,6 @@ from engine_helpers import Daemon, docker
 
 MIB = 1024 * 1024
 ZERO = "0001-01-01T00:00:00Z"
-
-
-@pytest.fixture
-def client(daemon: Daemon) -> Iterator[docker_sdk.DockerClient]:
-    c = docker_sdk.DockerClient(base_url=daemon.host, version="auto", timeout=60)
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 def run_d(d: Daemon, name: str, *args: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-from typing import Iterator
 
 import docker as docker_sdk
 import pytest
@@ -14,15 +13,6 @@ import pytest
 from dockyard.api.handlers.unsupported import (ENGINE_ROUTES, NOT_A_MANAGER, _PLUGIN_BY_NAME,
                                                _SWARM)
 from engine_helpers import Daemon, _unix_request, docker
-
-
-@pytest.fixture
-def client(daemon: Daemon) -> Iterator[docker_sdk.DockerClient]:
-    c = docker_sdk.DockerClient(base_url=daemon.host, version="auto", timeout=60)
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 @pytest.mark.parametrize("args", [["node", "ls"], ["service", "ls"], ["secret", "ls"],

@@ -198,15 +198,6 @@ def test_system_df_counts_volumes(daemon: Daemon, made: Made, name: str) -> None
 
 
 # -- the docker SDK -----------------------------------------------------------------------
-@pytest.fixture
-def client(daemon: Daemon):
-    c = docker_sdk.DockerClient(base_url=daemon.host, version="auto", timeout=60)
-    try:
-        yield c
-    finally:
-        c.close()
-
-
 def test_sdk_volumes(client, made: Made, name: str) -> None:
     v = made.volume(f"{name}-sdk")
     vol = client.volumes.create(name=v, driver="local", labels={"sdk": "yes"},
